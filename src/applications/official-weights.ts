@@ -1,0 +1,65 @@
+// The official Keras weight files (names, URLs, hashes) as data, and fetching them.
+import manifest from './weights-manifest.json';
+import { isNode } from '../env';
+import { ArgumentError } from '../errors';
+import { fetchBytes, getFile, type GetFileOptions } from '../weights/download';
+
+/** One official weight file. `hash` is md5 or sha256 (by length); null where Keras publishes none. */
+export interface WeightsFileRef {
+  /** The name it is cached under in `~/.keras/models` (the same name Python Keras uses). */
+  fileName: string;
+  url: string;
+  hash: string | null;
+}
+
+/** The official files of one builder configuration: with and without the classifier top. */
+export interface OfficialWeights {
+  top: WeightsFileRef | null;
+  notop: WeightsFileRef | null;
+}
+
+/** Download options a builder passes through to `getFile`. */
+export type WeightsDownloadOptions = Pick<GetFileOptions, 'cacheDir' | 'onProgress' | 'timeoutMs' | 'offline'>;
+
+interface ManifestEntry {
+  builder: string;
+  base_url: string;
+  top_file: string | null;
+  top_hash: string | null;
+  notop_file: string | null;
+  notop_hash: string | null;
+}
+
+function fileRef(baseUrl: string, file: string | null, hash: string | null): WeightsFileRef | null {
+  return file === null ? null : { fileName: file, url: baseUrl + file, hash };
+}
+
+/** The official files for a manifest key: the Keras class name, e.g. `'ResNet50'`. */
+export function officialWeights(key: string): OfficialWeights {
+  const entry = (manifest.weights as ManifestEntry[]).find((w) => w.builder === key);
+  if (!entry) throw new Error(`no official weights listed for ${key}`);
+  return {
+    top: fileRef(entry.base_url, entry.top_file, entry.top_hash),
+    notop: fileRef(entry.base_url, entry.notop_file, entry.notop_hash),
+  };
+}
+
+/**
+ * The official file for `includeTop`: a local path in Node (downloaded once into the Keras cache),
+ * the file's bytes in a browser.
+ */
+export async function resolveOfficialWeights(
+  official: OfficialWeights,
+  includeTop: boolean,
+  options: WeightsDownloadOptions,
+): Promise<string | Uint8Array> {
+  const ref = includeTop ? official.top : official.notop;
+  if (!ref) {
+    throw new ArgumentError(
+      `No official 'imagenet' weights exist with includeTop=${includeTop}. Received: weights='imagenet', includeTop=${includeTop}`,
+    );
+  }
+  const { cacheDir, onProgress, timeoutMs, offline } = options;
+  if (!isNode()) return fetchBytes(ref.url, { fileHash: ref.hash, onProgress, timeoutMs });
+  return getFile(ref.fileName, ref.url, { fileHash: ref.hash, cacheSubdir: 'models', cacheDir, onProgress, timeoutMs, offline });
+}

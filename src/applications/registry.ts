@@ -1,0 +1,85 @@
+// One table of every application: its builder, sizes, preprocessing, official files and the figures
+// from the Keras documentation (keras.io/api/applications), keyed by the Keras class name.
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { ArgumentError } from '../errors';
+import { preprocessWithMode, type PreprocessMode } from '../preprocess/preprocess';
+import type { ApplicationOptions } from './common';
+import { officialWeights, type OfficialWeights } from './official-weights';
+import { resnet101, resnet101V2, resnet152, resnet152V2, resnet50, resnet50V2 } from './resnet';
+import { vgg16, vgg19 } from './vgg';
+
+export interface ApplicationMetadata {
+  /** Size of the official weights with the top, in MB (Keras docs). */
+  sizeMB: number;
+  /** ImageNet validation accuracy of the official weights (Keras docs), 0–1. */
+  top1: number;
+  top5: number;
+  /** Parameters with the top (exact, as Keras counts them). */
+  parameters: number;
+  /** Depth as the Keras docs count it. */
+  depth: number;
+  /** The paper the architecture comes from. */
+  reference: string;
+}
+
+export interface ApplicationEntry {
+  /** The Keras class name, e.g. `'ResNet50'`. */
+  kerasName: string;
+  /** The Python module it lives in, e.g. `'resnet'`. */
+  module: string;
+  build: (options?: ApplicationOptions) => Promise<tfl.LayersModel>;
+  /** Input height/width of the official weights. */
+  defaultSize: number;
+  /** Smallest height/width accepted with `includeTop: false`. */
+  minSize: number;
+  /** Which `preprocessInput` mode the model expects. */
+  preprocessing: PreprocessMode;
+  weights: OfficialWeights;
+  metadata: ApplicationMetadata;
+}
+
+const VGG_PAPER = 'Very Deep Convolutional Networks for Large-Scale Image Recognition (Simonyan & Zisserman, ICLR 2015)';
+const RESNET_PAPER = 'Deep Residual Learning for Image Recognition (He et al., CVPR 2016)';
+const RESNET_V2_PAPER = 'Identity Mappings in Deep Residual Networks (He et al., ECCV 2016)';
+
+function entry(
+  kerasName: string,
+  module: string,
+  build: ApplicationEntry['build'],
+  preprocessing: PreprocessMode,
+  metadata: ApplicationMetadata,
+): ApplicationEntry {
+  return { kerasName, module, build, defaultSize: 224, minSize: 32, preprocessing, weights: officialWeights(kerasName), metadata };
+}
+
+/** Every application, keyed by its Keras class name. */
+export const applications = {
+  VGG16: entry('VGG16', 'vgg16', vgg16, 'caffe', { sizeMB: 528, top1: 0.713, top5: 0.901, parameters: 138_357_544, depth: 16, reference: VGG_PAPER }),
+  VGG19: entry('VGG19', 'vgg19', vgg19, 'caffe', { sizeMB: 549, top1: 0.713, top5: 0.9, parameters: 143_667_240, depth: 19, reference: VGG_PAPER }),
+  ResNet50: entry('ResNet50', 'resnet', resnet50, 'caffe', { sizeMB: 98, top1: 0.749, top5: 0.921, parameters: 25_636_712, depth: 107, reference: RESNET_PAPER }),
+  ResNet101: entry('ResNet101', 'resnet', resnet101, 'caffe', { sizeMB: 171, top1: 0.764, top5: 0.928, parameters: 44_707_176, depth: 209, reference: RESNET_PAPER }),
+  ResNet152: entry('ResNet152', 'resnet', resnet152, 'caffe', { sizeMB: 232, top1: 0.766, top5: 0.931, parameters: 60_419_944, depth: 311, reference: RESNET_PAPER }),
+  ResNet50V2: entry('ResNet50V2', 'resnet_v2', resnet50V2, 'tf', { sizeMB: 98, top1: 0.76, top5: 0.93, parameters: 25_613_800, depth: 103, reference: RESNET_V2_PAPER }),
+  ResNet101V2: entry('ResNet101V2', 'resnet_v2', resnet101V2, 'tf', { sizeMB: 171, top1: 0.772, top5: 0.938, parameters: 44_675_560, depth: 205, reference: RESNET_V2_PAPER }),
+  ResNet152V2: entry('ResNet152V2', 'resnet_v2', resnet152V2, 'tf', { sizeMB: 232, top1: 0.78, top5: 0.942, parameters: 60_380_648, depth: 307, reference: RESNET_V2_PAPER }),
+} satisfies Record<string, ApplicationEntry>;
+
+export type ApplicationName = keyof typeof applications;
+
+/** The registry entry for a Keras class name; the error lists the known names. */
+export function getApplication(name: string): ApplicationEntry {
+  const found = (applications as Record<string, ApplicationEntry>)[name];
+  if (!found) throw new ArgumentError(`Unknown application '${name}'. Known: ${Object.keys(applications).join(', ')}`);
+  return found;
+}
+
+const MODES: readonly string[] = ['caffe', 'tf', 'torch', 'none'];
+
+/**
+ * Keras's `preprocess_input` for a model (`'ResNet50'`) or a mode (`'caffe'`, `'tf'`, `'torch'`, `'none'`).
+ * Returns a new float32 tensor or array; the input is never modified.
+ */
+export function preprocessInput<T extends Parameters<typeof preprocessWithMode>[0]>(x: T, modeOrModelName: PreprocessMode | ApplicationName | string) {
+  const mode = MODES.includes(modeOrModelName) ? (modeOrModelName as PreprocessMode) : getApplication(modeOrModelName).preprocessing;
+  return preprocessWithMode(x, mode);
+}

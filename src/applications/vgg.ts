@@ -1,0 +1,70 @@
+// VGG16 and VGG19 (keras/src/applications/vgg16.py, vgg19.py): 3×3 convolution blocks and max pooling.
+import * as tfl from '@tensorflow/tfjs-layers';
+import { apply, buildApplication, predictions, type ApplicationOptions, type BuilderSpec, type ResolvedOptions } from './common';
+import { officialWeights } from './official-weights';
+
+/** Convolutions per block, for blocks 1–5 (filters 64, 128, 256, 512, 512). */
+const BLOCK_FILTERS = [64, 128, 256, 512, 512];
+
+function vggBody(convsPerBlock: number[]) {
+  return (input: tfl.SymbolicTensor, resolved: ResolvedOptions): tfl.SymbolicTensor => {
+    let x = input;
+    convsPerBlock.forEach((convs, b) => {
+      const block = `block${b + 1}`;
+      for (let c = 1; c <= convs; c++) {
+        x = apply(
+          tfl.layers.conv2d({
+            filters: BLOCK_FILTERS[b]!,
+            kernelSize: 3,
+            activation: 'relu',
+            padding: 'same',
+            name: `${block}_conv${c}`,
+            kernelInitializer: resolved.kernelInitializer,
+          }),
+          x,
+        );
+      }
+      x = apply(tfl.layers.maxPooling2d({ poolSize: 2, strides: 2, name: `${block}_pool` }), x);
+    });
+    if (resolved.includeTop) {
+      x = apply(tfl.layers.flatten({ name: 'flatten' }), x);
+      for (const name of ['fc1', 'fc2']) {
+        x = apply(tfl.layers.dense({ units: 4096, activation: 'relu', name, kernelInitializer: resolved.kernelInitializer }), x);
+      }
+      return predictions(x, resolved);
+    }
+    // Keras leaves these two unnamed; a fresh Keras process names them so.
+    if (resolved.pooling === 'avg') return apply(tfl.layers.globalAveragePooling2d({ name: 'global_average_pooling2d' }), x);
+    if (resolved.pooling === 'max') return apply(tfl.layers.globalMaxPooling2d({ name: 'global_max_pooling2d' }), x);
+    return x;
+  };
+}
+
+function vggSpec(kerasName: 'VGG16' | 'VGG19'): BuilderSpec {
+  return {
+    kerasName,
+    defaultName: kerasName.toLowerCase(),
+    defaultSize: 224,
+    minSize: 32,
+    officialWeights: officialWeights(kerasName),
+  };
+}
+
+const VGG16_SPEC = vggSpec('VGG16');
+const VGG19_SPEC = vggSpec('VGG19');
+
+/**
+ * VGG16 (Simonyan & Zisserman, ICLR 2015), as `keras.applications.VGG16`.
+ * Default input 224×224×3; preprocess with `preprocessInput(x, 'VGG16')` (caffe: BGR, mean-centred).
+ */
+export function vgg16(options?: ApplicationOptions): Promise<tfl.LayersModel> {
+  return buildApplication(VGG16_SPEC, options, vggBody([2, 2, 3, 3, 3]));
+}
+
+/**
+ * VGG19 (Simonyan & Zisserman, ICLR 2015), as `keras.applications.VGG19`.
+ * Default input 224×224×3; preprocess with `preprocessInput(x, 'VGG19')` (caffe: BGR, mean-centred).
+ */
+export function vgg19(options?: ApplicationOptions): Promise<tfl.LayersModel> {
+  return buildApplication(VGG19_SPEC, options, vggBody([2, 2, 4, 4, 4]));
+}

@@ -1,0 +1,10 @@
+/** True in Node.js (and Node-compatible runtimes), where files and the weights cache exist. */
+export function isNode(): boolean {
+  const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  return typeof proc?.versions?.node === 'string';
+}
+
+/** True for absolute http(s) and file URLs. */
+export function isUrl(value: string): boolean {
+  return /^(https?|file):\/\//i.test(value);
+}

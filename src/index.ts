@@ -1,0 +1,20 @@
+// keras-applications: Keras's pretrained ImageNet models on TensorFlow.js.
+export { vgg16, vgg19 } from './applications/vgg';
+export { resnet50, resnet101, resnet152, resnet50V2, resnet101V2, resnet152V2 } from './applications/resnet';
+export { applications, getApplication, preprocessInput } from './applications/registry';
+export type { ApplicationEntry, ApplicationMetadata, ApplicationName } from './applications/registry';
+export { obtainInputShape } from './applications/common';
+export type { ApplicationOptions, InputShape, Pooling } from './applications/common';
+export { officialWeights } from './applications/official-weights';
+export type { OfficialWeights, WeightsFileRef } from './applications/official-weights';
+export { preprocessWithMode } from './preprocess/preprocess';
+export type { PreprocessMode } from './preprocess/preprocess';
+export { decodePredictions } from './preprocess/imagenet';
+export { loadWeights, readWeightsSource } from './weights/apply';
+export type { LoadWeightsOptions, WeightsSource } from './weights/apply';
+export { readWeights, readWeightsFile } from './weights/h5';
+export type { LayerWeights, WeightTensor, WeightsFile } from './weights/types';
+export { defaultCacheDir, fetchBytes, getFile } from './weights/download';
+export type { GetFileOptions } from './weights/download';
+export { ensureBackend, selectBackend } from './backend';
+export { ArgumentError, DownloadError, KerasApplicationsError, WeightsFileError, WeightsMismatchError } from './errors';

@@ -1,0 +1,39 @@
+// One vitest suite per builder: every config of its fixture must match Keras (README's equality rule).
+import { appendFileSync, mkdirSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { getApplication } from '../../src/applications/registry';
+import { builderOptions, checkpointErrors, fixtureInput, generatedWeightsFile, kerasLayerTable, layerTable, loadFixture, outputError } from './keras-ref';
+
+/** Worst errors are appended here so a closing note can quote them. */
+const REPORT = '.tmp/keras-ref-errors.jsonl';
+
+export function describeKerasReference(builder: string, tolerance = 1e-4): void {
+  const fixture = loadFixture(builder);
+  describe(builder, () => {
+    for (const config of fixture.configs) {
+      it(`${config.id}: ${config.call}`, async () => {
+        const options = { ...builderOptions(config.kwargs), weights: generatedWeightsFile(config) };
+        const model = await getApplication(builder).build(options);
+        try {
+          expect(layerTable(model)).toEqual(kerasLayerTable(config));
+          expect(model.countParams()).toBe(config.structure.total_params);
+          const input = fixtureInput(config);
+          const output = model.predict(input) as tf.Tensor;
+          expect(output.shape).toEqual(config.numerics.output.shape);
+          const error = outputError(config, await output.data());
+          output.dispose();
+          mkdirSync('.tmp', { recursive: true });
+          appendFileSync(REPORT, `${JSON.stringify({ builder, config: config.id, error, backend: tf.getBackend() })}\n`);
+          if (!(error <= tolerance)) {
+            const where = await checkpointErrors(model, config, input);
+            expect.fail(`${builder} ${config.id}: relative error ${error} > ${tolerance}; checkpoints:\n${where.join('\n')}`);
+          }
+          input.dispose();
+        } finally {
+          model.dispose();
+        }
+      });
+    }
+  });
+}
