@@ -30,6 +30,16 @@ interface ManifestEntry {
   notop_hash: string | null;
 }
 
+/** Where Keras publishes its weights; `KERAS_APPLICATIONS_MIRROR` may replace it (a local or company mirror). */
+const OFFICIAL_HOST = 'https://storage.googleapis.com/';
+export const MIRROR_ENV_VAR = 'KERAS_APPLICATIONS_MIRROR';
+
+function mirrored(url: string): string {
+  const mirror = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[MIRROR_ENV_VAR];
+  if (!mirror || !url.startsWith(OFFICIAL_HOST)) return url;
+  return mirror.replace(/\/*$/, '/') + url.slice(OFFICIAL_HOST.length);
+}
+
 function fileRef(baseUrl: string, file: string | null, hash: string | null): WeightsFileRef | null {
   return file === null ? null : { fileName: file, url: baseUrl + file, hash };
 }
@@ -60,6 +70,7 @@ export async function resolveOfficialWeights(
     );
   }
   const { cacheDir, onProgress, timeoutMs, offline } = options;
-  if (!isNode()) return fetchBytes(ref.url, { fileHash: ref.hash, onProgress, timeoutMs });
-  return getFile(ref.fileName, ref.url, { fileHash: ref.hash, cacheSubdir: 'models', cacheDir, onProgress, timeoutMs, offline });
+  const url = mirrored(ref.url);
+  if (!isNode()) return fetchBytes(url, { fileHash: ref.hash, onProgress, timeoutMs });
+  return getFile(ref.fileName, url, { fileHash: ref.hash, cacheSubdir: 'models', cacheDir, onProgress, timeoutMs, offline });
 }
