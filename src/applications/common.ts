@@ -5,7 +5,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { ensureBackend } from '../backend';
 import { ArgumentError } from '../errors';
 import type { WeightsFile } from '../weights/types';
-import { loadWeights, type WeightsSource } from '../weights/apply';
+import { loadWeights, readWeightsSource, type WeightsSource } from '../weights/apply';
+import { PreloadedWeights, type LayerInitializers } from '../weights/preload';
 import { isNode, isUrl } from '../env';
 import { resolveOfficialWeights, type OfficialWeights, type WeightsDownloadOptions } from './official-weights';
 
@@ -57,8 +58,15 @@ export interface ResolvedOptions {
   classes: number;
   classifierActivation: string | null;
   name: string;
-  /** Kernel initialiser: zeros when weights will be loaded, so no time goes into random numbers. */
-  kernelInitializer: 'zeros' | undefined;
+}
+
+/** What a family's body gets: the resolved options and each weighted layer's initialisers. */
+export interface BuildContext extends ResolvedOptions {
+  /**
+   * Initialisers to spread into the config of the weighted layer `name`: the weights file's values when
+   * one is being loaded (nothing is spent on random numbers), tfjs's defaults otherwise.
+   */
+  init(name: string): LayerInitializers;
 }
 
 const ACTIVATIONS = [
@@ -244,7 +252,6 @@ export function resolveOptions(spec: BuilderSpec, options: ApplicationOptions = 
     classes,
     classifierActivation,
     name,
-    kernelInitializer: weights === null ? undefined : 'zeros',
   };
 }
 
@@ -277,7 +284,7 @@ export function sourceInputs(tensor: tfl.SymbolicTensor): tfl.SymbolicTensor[] {
  */
 export function poolingTop(
   x: tfl.SymbolicTensor,
-  resolved: ResolvedOptions,
+  resolved: BuildContext,
   poolingNames: { avg?: string; max?: string },
 ): tfl.SymbolicTensor {
   if (resolved.includeTop) {
@@ -290,13 +297,13 @@ export function poolingTop(
 }
 
 /** The classifier layer every application ends with. */
-export function predictions(x: tfl.SymbolicTensor, resolved: ResolvedOptions): tfl.SymbolicTensor {
+export function predictions(x: tfl.SymbolicTensor, context: BuildContext): tfl.SymbolicTensor {
   return tfl.layers
     .dense({
-      units: resolved.classes,
-      activation: (resolved.classifierActivation ?? 'linear') as never,
+      units: context.classes,
+      activation: (context.classifierActivation ?? 'linear') as never,
       name: 'predictions',
-      kernelInitializer: resolved.kernelInitializer,
+      ...context.init('predictions'),
     })
     .apply(x) as tfl.SymbolicTensor;
 }
@@ -308,19 +315,22 @@ export function predictions(x: tfl.SymbolicTensor, resolved: ResolvedOptions): t
 export async function buildApplication(
   spec: BuilderSpec,
   options: ApplicationOptions | undefined,
-  body: (input: tfl.SymbolicTensor, resolved: ResolvedOptions) => tfl.SymbolicTensor,
+  body: (input: tfl.SymbolicTensor, context: BuildContext) => tfl.SymbolicTensor,
 ): Promise<tfl.LayersModel> {
   const resolved = resolveOptions(spec, options);
   await ensureBackend();
-  // Fetch the file before building so a download failure costs no model construction.
-  const weights = await weightsToLoad(spec, options ?? {}, resolved);
+  // Read (or download) the file before building so a failure there costs no model construction.
+  const file = await weightsToLoad(spec, options ?? {}, resolved);
+  const preloaded = file && new PreloadedWeights(file);
+  const context: BuildContext = { ...resolved, init: (name) => (preloaded ? preloaded.initializers(name) : {}) };
   const input = imageInput(options ?? {}, resolved);
-  const output = body(input, resolved);
+  const output = body(input, context);
   const inputs = options?.inputTensor ? sourceInputs(options.inputTensor) : [input];
   const model = tfl.model({ inputs, outputs: output, name: resolved.name });
-  if (weights !== null) {
+  if (file && !preloaded!.matchesModel(model)) {
     try {
-      await loadWeights(model, weights);
+      // Keras's rule is by order; this applies it where names differ, or says why the file does not fit.
+      await loadWeights(model, file);
     } catch (error) {
       model.dispose();
       throw error;
@@ -333,12 +343,12 @@ async function weightsToLoad(
   spec: BuilderSpec,
   options: ApplicationOptions,
   resolved: ResolvedOptions,
-): Promise<WeightsSource | null> {
+): Promise<WeightsFile | null> {
   const { weights } = resolved;
   if (weights === null || weights === undefined) return null;
-  if (weights === 'imagenet') return resolveOfficialWeights(spec.officialWeights!, resolved.includeTop, options);
+  if (weights === 'imagenet') return readWeightsSource(await resolveOfficialWeights(spec.officialWeights!, resolved.includeTop, options));
   if (typeof weights === 'string') await checkWeightsPath(weights);
-  return weights;
+  return readWeightsSource(weights, options);
 }
 
 /**

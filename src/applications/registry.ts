@@ -1,8 +1,9 @@
 // One table of every application: its builder, sizes, preprocessing, official files and the figures
 // from the Keras documentation (keras.io/api/applications), keyed by the Keras class name.
+import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError } from '../errors';
-import { preprocessWithMode, type PreprocessMode } from '../preprocess/preprocess';
+import { preprocessWithMode, type PixelArray, type PreprocessMode } from '../preprocess/preprocess';
 import type { ApplicationOptions } from './common';
 import { officialWeights, type OfficialWeights } from './official-weights';
 import { resnet101, resnet101V2, resnet152, resnet152V2, resnet50, resnet50V2 } from './resnet';
@@ -77,9 +78,12 @@ const MODES: readonly string[] = ['caffe', 'tf', 'torch', 'none'];
 
 /**
  * Keras's `preprocess_input` for a model (`'ResNet50'`) or a mode (`'caffe'`, `'tf'`, `'torch'`, `'none'`).
- * Returns a new float32 tensor or array; the input is never modified.
+ * Takes a 3-D/4-D channels-last tensor or flat RGB pixels; returns a new float32 tensor or array and
+ * never modifies its input.
  */
-export function preprocessInput<T extends Parameters<typeof preprocessWithMode>[0]>(x: T, modeOrModelName: PreprocessMode | ApplicationName | string) {
+export function preprocessInput(x: tf.Tensor, modeOrModelName: PreprocessMode | ApplicationName | string): tf.Tensor;
+export function preprocessInput(x: PixelArray, modeOrModelName: PreprocessMode | ApplicationName | string): Float32Array;
+export function preprocessInput(x: tf.Tensor | PixelArray, modeOrModelName: string): tf.Tensor | Float32Array {
   const mode = MODES.includes(modeOrModelName) ? (modeOrModelName as PreprocessMode) : getApplication(modeOrModelName).preprocessing;
-  return preprocessWithMode(x, mode);
+  return x instanceof tf.Tensor ? preprocessWithMode(x, mode) : preprocessWithMode(x, mode);
 }

@@ -1,13 +1,13 @@
 // ResNet50/101/152 (keras/src/applications/resnet.py) and ResNet50V2/101V2/152V2 (resnet_v2.py):
 // one family function, post-activation (v1) or pre-activation (v2) bottleneck blocks.
 import * as tfl from '@tensorflow/tfjs-layers';
-import { apply, buildApplication, kerasAutoNames, poolingTop, type ApplicationOptions, type BuilderSpec, type ResolvedOptions } from './common';
+import { apply, buildApplication, kerasAutoNames, poolingTop, type ApplicationOptions, type BuilderSpec, type BuildContext } from './common';
 import { officialWeights } from './official-weights';
 
 const BN_EPSILON = 1.001e-5;
 
-/** Layer factories bound to the initialiser (zeros when weights will be loaded). */
-function layerKit(resolved: ResolvedOptions) {
+/** Layer factories that take their initial values from the weights file being loaded, if any. */
+function layerKit(context: BuildContext) {
   const autoName = kerasAutoNames();
   return {
     conv: (x: tfl.SymbolicTensor, filters: number, kernelSize: number, name: string, opts: { strides?: number; useBias?: boolean; padding?: 'same' | 'valid' } = {}) =>
@@ -19,13 +19,13 @@ function layerKit(resolved: ResolvedOptions) {
           padding: opts.padding ?? 'valid',
           useBias: opts.useBias ?? true,
           name,
-          kernelInitializer: resolved.kernelInitializer,
+          ...context.init(name),
         }),
         x,
       ),
     bn: (x: tfl.SymbolicTensor, name: string) =>
       apply(
-        tfl.layers.batchNormalization({ axis: 3, epsilon: BN_EPSILON, name }),
+        tfl.layers.batchNormalization({ axis: 3, epsilon: BN_EPSILON, name, ...context.init(name) }),
         x,
       ),
     relu: (x: tfl.SymbolicTensor, name: string) => apply(tfl.layers.activation({ activation: 'relu', name }), x),
@@ -87,8 +87,8 @@ function stackV2(k: Kit, x: tfl.SymbolicTensor, stages: Stages): tfl.SymbolicTen
 }
 
 function resnetBody(stages: Stages, preact: boolean) {
-  return (input: tfl.SymbolicTensor, resolved: ResolvedOptions): tfl.SymbolicTensor => {
-    const k = layerKit(resolved);
+  return (input: tfl.SymbolicTensor, context: BuildContext): tfl.SymbolicTensor => {
+    const k = layerKit(context);
     let x = k.pad(input, 3, 'conv1_pad');
     x = k.conv(x, 64, 7, 'conv1_conv', { strides: 2 });
     if (!preact) x = k.relu(k.bn(x, 'conv1_bn'), 'conv1_relu');
@@ -96,7 +96,7 @@ function resnetBody(stages: Stages, preact: boolean) {
     x = apply(tfl.layers.maxPooling2d({ poolSize: 3, strides: 2, name: 'pool1_pool' }), x);
     x = preact ? stackV2(k, x, stages) : stackV1(k, x, stages);
     if (preact) x = k.relu(k.bn(x, 'post_bn'), 'post_relu');
-    return poolingTop(x, resolved, { avg: 'avg_pool', max: 'max_pool' });
+    return poolingTop(x, context, { avg: 'avg_pool', max: 'max_pool' });
   };
 }
 

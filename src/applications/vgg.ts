@@ -1,13 +1,13 @@
 // VGG16 and VGG19 (keras/src/applications/vgg16.py, vgg19.py): 3×3 convolution blocks and max pooling.
 import * as tfl from '@tensorflow/tfjs-layers';
-import { apply, buildApplication, predictions, type ApplicationOptions, type BuilderSpec, type ResolvedOptions } from './common';
+import { apply, buildApplication, predictions, type ApplicationOptions, type BuilderSpec, type BuildContext } from './common';
 import { officialWeights } from './official-weights';
 
 /** Convolutions per block, for blocks 1–5 (filters 64, 128, 256, 512, 512). */
 const BLOCK_FILTERS = [64, 128, 256, 512, 512];
 
 function vggBody(convsPerBlock: number[]) {
-  return (input: tfl.SymbolicTensor, resolved: ResolvedOptions): tfl.SymbolicTensor => {
+  return (input: tfl.SymbolicTensor, context: BuildContext): tfl.SymbolicTensor => {
     let x = input;
     convsPerBlock.forEach((convs, b) => {
       const block = `block${b + 1}`;
@@ -19,23 +19,23 @@ function vggBody(convsPerBlock: number[]) {
             activation: 'relu',
             padding: 'same',
             name: `${block}_conv${c}`,
-            kernelInitializer: resolved.kernelInitializer,
+            ...context.init(`${block}_conv${c}`),
           }),
           x,
         );
       }
       x = apply(tfl.layers.maxPooling2d({ poolSize: 2, strides: 2, name: `${block}_pool` }), x);
     });
-    if (resolved.includeTop) {
+    if (context.includeTop) {
       x = apply(tfl.layers.flatten({ name: 'flatten' }), x);
       for (const name of ['fc1', 'fc2']) {
-        x = apply(tfl.layers.dense({ units: 4096, activation: 'relu', name, kernelInitializer: resolved.kernelInitializer }), x);
+        x = apply(tfl.layers.dense({ units: 4096, activation: 'relu', name, ...context.init(name) }), x);
       }
-      return predictions(x, resolved);
+      return predictions(x, context);
     }
     // Keras leaves these two unnamed; a fresh Keras process names them so.
-    if (resolved.pooling === 'avg') return apply(tfl.layers.globalAveragePooling2d({ name: 'global_average_pooling2d' }), x);
-    if (resolved.pooling === 'max') return apply(tfl.layers.globalMaxPooling2d({ name: 'global_max_pooling2d' }), x);
+    if (context.pooling === 'avg') return apply(tfl.layers.globalAveragePooling2d({ name: 'global_average_pooling2d' }), x);
+    if (context.pooling === 'max') return apply(tfl.layers.globalMaxPooling2d({ name: 'global_max_pooling2d' }), x);
     return x;
   };
 }

@@ -106,18 +106,24 @@ function messageOffset(dataset: Dataset, type: number, what: string): number {
   return message.get('offset_to_message')!;
 }
 
-/** The dataset's dimensions, read from its dataspace message as 64-bit sizes (jsfive keeps only 32 bits). */
-function readShape(file: FileBytes, dataset: Dataset): number[] {
-  const at = messageOffset(dataset, DATASPACE, 'dataspace');
+/**
+ * The dimensions in the dataspace message at `at`, read as 64-bit sizes (jsfive keeps only 32 bits);
+ * null for a null dataspace (no elements).
+ */
+export function readDataspace(file: FileBytes, at: number): number[] | null {
   const version = file.view.getUint8(at);
   const rank = file.view.getUint8(at + 1);
   if (version !== 1 && version !== 2) problem(`dataspace message has unknown version ${version}`);
-  if (version === 2 && file.view.getUint8(at + 3) === 2) problem('has a null dataspace (no elements)');
+  if (version === 2 && file.view.getUint8(at + 3) === 2) return null;
   if (rank > MAX_RANK) problem(`dataspace has ${rank} dimensions (HDF5 allows ${MAX_RANK})`);
   const dimsAt = at + (version === 1 ? 8 : 4);
   const shape = Array.from({ length: rank }, (_, i) => readU64(file, dimsAt + 8 * i));
   if (shape.some((d) => d === UNDEFINED)) problem(`dataspace has an impossible dimension`);
   return shape;
+}
+
+function readShape(file: FileBytes, dataset: Dataset): number[] {
+  return readDataspace(file, messageOffset(dataset, DATASPACE, 'dataspace')) ?? problem('has a null dataspace (no elements)');
 }
 
 type Layout =
@@ -134,19 +140,20 @@ function readLayout(file: FileBytes, dataset: Dataset): Layout {
     if (layoutClass === 2) return { kind: 'chunked' };
     problem(`data layout (version ${version}, class ${layoutClass}) is not supported`);
   }
+  const layoutClass = file.view.getUint8(at + 1);
   if (version === 3 || version === 4) {
-    const layoutClass = file.view.getUint8(at + 1);
     if (layoutClass === 0) return { kind: 'stored', address: at + 4, byteLength: file.view.getUint16(at + 2, true) };
     if (layoutClass === 1) return { kind: 'stored', address: readU64(file, at + 2), byteLength: readU64(file, at + 10) };
     if (layoutClass === 2 && version === 3) return { kind: 'chunked' };
-    if (layoutClass === 2) {
-      problem(
-        "is chunked with the chunk index of HDF5 1.10+ (written with libver='latest'), which jsfive cannot " +
-          'read; re-save the weights without chunking or with the default libver',
-      );
-    }
-    problem(`data layout (version ${version}, class ${layoutClass}) is not supported`);
   }
+  // Versions 4 (HDF5 1.10+) and 5 (HDF5 2.0) come from h5py's libver='latest'; jsfive reads neither's chunks.
+  if ((version === 4 && layoutClass === 2) || version === 5) {
+    problem(
+      `uses data layout version ${version} (HDF5 1.10+ with libver='latest'), which jsfive cannot read; ` +
+        "re-save the weights with h5py's default libver",
+    );
+  }
+  if (version === 3 || version === 4) problem(`data layout (version ${version}, class ${layoutClass}) is not supported`);
   problem(`data layout message has version ${version}, which this reader does not know`);
 }
 

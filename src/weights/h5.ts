@@ -3,6 +3,7 @@
 
 import { Dataset, File, Group } from 'jsfive';
 import { WeightsFileError } from '../errors.js';
+import { type Attribute, STRING_CLASSES, listAttributes } from './h5-attributes.js';
 import { FileBytes, H5Problem, describe, fileBytes, problem, readDataset, within } from './h5-data.js';
 import { SUPERBLOCK_HEADER_BYTES, hdf5Problem, parseSuperblock } from './superblock.js';
 import type { LayerWeights, WeightTensor, WeightsFile } from './types.js';
@@ -20,22 +21,50 @@ function cutAtNul(text: string): string {
  * A list attribute; Keras splits one over 64 KB into `name0`, `name1`, … (HDF5's limit on an object
  * header). Undefined when there is none.
  */
-function stringList(group: Group, name: string): string[] | undefined {
-  const attrs = within(`attributes of ${group.name}`, () => group.attrs);
-  const parts: unknown[] = [];
-  if (name in attrs) parts.push(attrs[name]);
-  else for (let i = 0; `${name}${i}` in attrs; i++) parts.push(attrs[`${name}${i}`]);
+function stringList(file: FileBytes, group: Group, name: string): string[] | undefined {
+  const found = new Map(within(`attributes of ${group.name}`, () => listAttributes(file, group)).map((a) => [a.name, a]));
+  const parts: Attribute[] = [];
+  if (found.has(name)) parts.push(found.get(name)!);
+  else for (let i = 0; found.has(`${name}${i}`); i++) parts.push(found.get(`${name}${i}`)!);
   if (parts.length === 0) return undefined;
   return parts.flatMap((part) => {
-    if (!Array.isArray(part) || !part.every((item) => typeof item === 'string')) {
-      problem(`attribute ${name} of ${group.name} is not a list of strings`);
+    const value = within(`attribute ${part.name} of ${group.name}`, () => part.read());
+    if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
+      problem(`attribute ${part.name} of ${group.name} is not a list of strings`);
     }
-    return part.map(cutAtNul);
+    return value.map(cutAtNul);
   });
 }
 
+// Header messages that make an object a group (HDF5 spec IV.A.2): link info, link, symbol table.
+const GROUP_MESSAGES = new Set([2, 6, 17]);
+const SYMBOL_TABLE_MESSAGE = 17;
+
+function tagAt(file: FileBytes, address: bigint): string {
+  const at = Number(address);
+  return at + 4 <= file.length ? String.fromCharCode(...file.u8.subarray(at, at + 4)) : '';
+}
+
+/**
+ * Checks what jsfive takes on trust: it reads any object without a dataspace as a group, and follows a
+ * symbol table's B-tree address without checking the node's signature, so a corrupt header or address
+ * would read as an empty group.
+ */
+function checkGroup(file: FileBytes, group: Group): void {
+  const objects = group._dataobjects;
+  if (!objects.msgs.some((m) => GROUP_MESSAGES.has(m.get('type')!))) {
+    problem(`${group.name} is neither a dataset nor a group (its object header is corrupt)`);
+  }
+  for (const message of objects.find_msg_type(SYMBOL_TABLE_MESSAGE)) {
+    const at = message.get('offset_to_message')!;
+    if (tagAt(file, file.view.getBigUint64(at, true)) !== 'TREE' || tagAt(file, file.view.getBigUint64(at + 8, true)) !== 'HEAP') {
+      problem(`the symbol table of group ${group.name} points to no B-tree or heap (its object header is corrupt)`);
+    }
+  }
+}
+
 /** The object at `path` below `group`, or a problem naming what is missing. */
-function lookUp(group: Group, path: string): Group | Dataset {
+function lookUp(file: FileBytes, group: Group, path: string): Group | Dataset {
   let object: Group | Dataset = group;
   for (const part of path.split('/').filter((p) => p !== '')) {
     const here: string = object.name;
@@ -44,24 +73,50 @@ function lookUp(group: Group, path: string): Group | Dataset {
     const next = within(here, () => (parent.keys.includes(part) ? parent.get(part) : undefined));
     if (next === undefined) problem(`${here} has no member ${JSON.stringify(part)}`);
     if (next === null) problem(`${here}/${part} is a soft link to nothing`);
+    if (next instanceof Group) checkGroup(file, next);
     object = next;
   }
   return object;
+}
+
+/** Members of `group` with their objects, in the file's order. */
+function members(file: FileBytes, group: Group): [string, Group | Dataset][] {
+  return within(group.name, () => group.keys).map((key) => [key, lookUp(file, group, key)]);
+}
+
+/** Datasets anywhere below `group`, each object counted once (hard links can form cycles). */
+function countDatasets(file: FileBytes, group: Group, visited = new Set([group._dataobjects.offset])): number {
+  let count = 0;
+  for (const [, child] of members(file, group)) {
+    if (visited.has(child._dataobjects.offset)) continue;
+    visited.add(child._dataobjects.offset);
+    count += child instanceof Group ? countDatasets(file, child, visited) : 1;
+  }
+  return count;
 }
 
 function tensor(file: FileBytes, dataset: Dataset, name: string): WeightTensor {
   return { name, ...within(`dataset ${dataset.name}`, () => readDataset(file, dataset)) };
 }
 
-/** Legacy layout: `layer_names` on `base`, `weight_names` on each layer's group, datasets below it. */
+/**
+ * Legacy layout: `layer_names` on `base`, `weight_names` on each layer's group, datasets below it.
+ * Keras writes exactly the listed datasets into a layer's group, so a count that differs means a
+ * corrupt attribute.
+ */
 function readLegacyLayers(file: FileBytes, base: Group, layerNames: string[]): LayerWeights[] {
+  if (layerNames.length === 0) problem(`the layer_names attribute of ${base.name} lists no layers`);
   return layerNames.map((name) => {
     if (name === '') problem(`${base.name} lists an empty layer name`);
-    const layer = lookUp(base, name);
+    const layer = lookUp(file, base, name);
     if (!(layer instanceof Group)) problem(`${layer.name} should be a layer's group but is a dataset`);
-    const weightNames = stringList(layer, 'weight_names') ?? problem(`group ${layer.name} has no weight_names attribute`);
+    const weightNames = stringList(file, layer, 'weight_names') ?? problem(`group ${layer.name} has no weight_names attribute`);
+    const stored = countDatasets(file, layer);
+    if (new Set(weightNames).size !== stored) {
+      problem(`group ${layer.name} holds ${stored} datasets, but its weight_names attribute lists ${JSON.stringify(weightNames)}`);
+    }
     const weights = weightNames.map((weightName) => {
-      const dataset = lookUp(layer, weightName);
+      const dataset = lookUp(file, layer, weightName);
       if (!(dataset instanceof Dataset)) problem(`${dataset.name} should be a dataset but is a group`);
       return tensor(file, dataset, weightName);
     });
@@ -71,7 +126,9 @@ function readLegacyLayers(file: FileBytes, base: Group, layerNames: string[]): L
 
 /**
  * Keras 3 layout: every group below `layers/` holding a `vars` group with datasets `0`, `1`, … is one
- * layer, named by its path below `layers/`. Groups are visited once, so cyclic hard links cannot loop.
+ * layer, named by its path below `layers/`. Keras gives every layer a `vars` group (empty when it has
+ * no weights) and nests sub-layers in groups, so any other member means a corrupt file. Groups are
+ * visited once, so cyclic hard links cannot loop.
  */
 function readKeras3Layers(file: FileBytes, layers: Group): LayerWeights[] {
   const result: LayerWeights[] = [];
@@ -81,9 +138,10 @@ function readKeras3Layers(file: FileBytes, layers: Group): LayerWeights[] {
     const seen = visited.get(address);
     if (seen !== undefined) problem(`${group.name} links back to ${seen}, which was already read`);
     visited.set(address, group.name);
-    for (const key of within(group.name, () => group.keys)) {
-      const child = lookUp(group, key);
-      if (!(child instanceof Group)) continue;
+    const children = members(file, group);
+    if (children.length === 0) problem(`group ${group.name} is empty: a layer's group holds at least a vars group`);
+    for (const [key, child] of children) {
+      if (!(child instanceof Group)) problem(`${child.name} is a dataset; Keras keeps weights in vars groups`);
       if (key === 'vars' && path !== '') {
         const weights = readVars(file, child);
         if (weights.length > 0) result.push({ name: path, weights });
@@ -97,39 +155,43 @@ function readKeras3Layers(file: FileBytes, layers: Group): LayerWeights[] {
 }
 
 function readVars(file: FileBytes, vars: Group): WeightTensor[] {
-  const keys = within(vars.name, () => vars.keys);
-  const indices = keys.map((key) => (/^(0|[1-9]\d*)$/.test(key) ? Number(key) : Number.NaN)).sort((a, b) => a - b);
-  if (indices.some((index, i) => index !== i)) {
-    problem(`${vars.name} should hold datasets 0, 1, 2, …, but holds ${keys.map((k) => JSON.stringify(k)).join(', ')}`);
+  const byKey = new Map(members(file, vars));
+  const keys = Array.from(byKey.keys(), (_, i) => String(i));
+  if (!keys.every((key) => byKey.has(key))) {
+    const found = Array.from(byKey.keys(), (k) => JSON.stringify(k)).join(', ');
+    problem(`${vars.name} should hold datasets 0, 1, 2, …, but holds ${found}`);
   }
-  return indices.map((index) => {
-    const dataset = lookUp(vars, String(index));
+  return keys.map((key) => {
+    const dataset = byKey.get(key)!;
     if (!(dataset instanceof Dataset)) problem(`${dataset.name} should be a dataset but is a group`);
-    return tensor(file, dataset, `vars/${index}`);
+    return tensor(file, dataset, `vars/${key}`);
   });
 }
 
 /** Scalar string attributes of the root, such as keras_version and backend. */
-function rootAttributes(root: Group): Record<string, string> {
-  const attrs = within('the root attributes', () => root.attrs);
+function rootAttributes(file: FileBytes, root: Group): Record<string, string> {
+  const strings = listAttributes(file, root).filter((a) => STRING_CLASSES.has(a.typeClass));
   return Object.fromEntries(
-    Object.entries(attrs).flatMap(([name, value]) => (typeof value === 'string' ? [[name, cutAtNul(value)]] : [])),
+    strings.flatMap((a) => {
+      const value = within(`attribute ${a.name} of /`, () => a.read());
+      return typeof value === 'string' ? [[a.name, cutAtNul(value)]] : [];
+    }),
   );
 }
 
 function readStructure(file: FileBytes, root: File): WeightsFile {
-  const attributes = rootAttributes(root);
+  const attributes = rootAttributes(file, root);
   const keys = within('the root group', () => root.keys);
-  const layerNames = stringList(root, 'layer_names');
+  const layerNames = stringList(file, root, 'layer_names');
   if (layerNames) return { format: 'legacy', attributes, layers: readLegacyLayers(file, root, layerNames) };
   if (keys.includes('model_weights')) {
-    const base = lookUp(root, 'model_weights');
+    const base = lookUp(file, root, 'model_weights');
     if (!(base instanceof Group)) problem('/model_weights is a dataset, not a group');
-    const names = stringList(base, 'layer_names') ?? problem('group /model_weights has no layer_names attribute');
+    const names = stringList(file, base, 'layer_names') ?? problem('group /model_weights has no layer_names attribute');
     return { format: 'full-model', attributes, layers: readLegacyLayers(file, base, names) };
   }
   if (keys.includes('layers')) {
-    const layers = lookUp(root, 'layers');
+    const layers = lookUp(file, root, 'layers');
     if (!(layers instanceof Group)) problem('/layers is a dataset, not a group');
     return { format: 'keras3', attributes, layers: readKeras3Layers(file, layers) };
   }
@@ -137,7 +199,7 @@ function readStructure(file: FileBytes, root: File): WeightsFile {
   problem(
     'it is not a Keras weights file: expected a root attribute layer_names (Keras 2 weights), a group ' +
       'model_weights (a whole model saved to .h5) or a group layers (Keras 3 .weights.h5); the root has ' +
-      `members: ${list(keys)}; attributes: ${list(Object.keys(within('the root attributes', () => root.attrs)))}`,
+      `members: ${list(keys)}; attributes: ${list(listAttributes(file, root).map((a) => a.name))}`,
   );
 }
 
@@ -150,7 +212,8 @@ function hdf5Bytes(bytes: Uint8Array): FileBytes {
   if (start === 0 && bytes.byteOffset === 0 && bytes.buffer instanceof ArrayBuffer) {
     return fileBytes(bytes.buffer, bytes.byteLength);
   }
-  const copy = bytes.slice(start);
+  // Not bytes.slice(): on a Node Buffer that is a view, not a copy.
+  const copy = new Uint8Array(bytes.subarray(start));
   return fileBytes(copy.buffer, copy.byteLength);
 }
 
@@ -165,6 +228,7 @@ export function readWeights(bytes: Uint8Array | ArrayBuffer, source?: string): W
   try {
     const file = hdf5Bytes(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
     const root = within('the HDF5 superblock or root group', () => new File(file.buffer, source));
+    checkGroup(file, root);
     return readStructure(file, root);
   } catch (err) {
     const detail = err instanceof H5Problem ? err.message : `the HDF5 parser failed (${describe(err)})`;

@@ -24,7 +24,6 @@ declare module 'jsfive' {
     readonly name: string;
     /** Link names in the file's order (a copy). */
     readonly keys: string[];
-    readonly attrs: Record<string, unknown>;
     readonly _dataobjects: DataObjects;
     /** Resolves a relative path; null for a dangling soft link. Throws a string when a link is missing. */
     get(path: string): Group | Dataset | null;

@@ -1,0 +1,88 @@
+// Load time, peak RSS and predict latency of vgg16({ weights: <file> }) per available backend.
+// Writes a VGG16-sized legacy .h5 (553 MB, deterministic weights, the official files' layout) once,
+// then measures each backend in a fresh child process so peak RSS belongs to that backend alone.
+//
+//   npm run bench            # all backends that load here
+//   npm run bench -- wasm    # one backend
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { generatedWeightsFile, loadFixture } from '../test/helpers/keras-ref';
+import { writeLegacyWeights } from '../test/helpers/h5-writer';
+
+const FILE = join(tmpdir(), 'keras-applications-bench', 'vgg16_weights_tf_dim_ordering_tf_kernels.h5');
+const PREDICT_RUNS: Record<string, number> = { cpu: 1, wasm: 5 };
+
+interface ChildResult {
+  backend: string;
+  baselineRssMB: number;
+  loadSeconds: number;
+  peakRssMB: number;
+  predictMs: number[];
+}
+
+async function child(backend: string, file: string): Promise<void> {
+  process.env.KERAS_APPLICATIONS_BACKEND = backend;
+  const { ensureBackend, vgg16 } = await import('../src/index');
+  await ensureBackend();
+  const baseline = process.memoryUsage().rss;
+  const start = performance.now();
+  const model = await vgg16({ weights: file });
+  const loadSeconds = (performance.now() - start) / 1000;
+  const peakRss = process.resourceUsage().maxRSS * 1024;
+  const input = tf.randomUniform([1, 224, 224, 3], -128, 128);
+  const predictMs: number[] = [];
+  for (let i = 0; i < (PREDICT_RUNS[backend] ?? 5) + 1; i++) {
+    const t = performance.now();
+    const out = model.predict(input) as tf.Tensor;
+    await out.data();
+    out.dispose();
+    if (i > 0 || PREDICT_RUNS[backend] === 1) predictMs.push(performance.now() - t);
+  }
+  const result: ChildResult = {
+    backend: tf.getBackend(),
+    baselineRssMB: baseline / 2 ** 20,
+    loadSeconds,
+    peakRssMB: peakRss / 2 ** 20,
+    predictMs,
+  };
+  console.log(JSON.stringify(result));
+}
+
+async function main(): Promise<void> {
+  const [mode, ...rest] = process.argv.slice(2);
+  if (mode === '--child') return child(rest[0]!, rest[1]!);
+  if (!existsSync(FILE)) {
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(FILE, '..'), { recursive: true });
+    console.error(`writing ${FILE} …`);
+    const config = loadFixture('VGG16').configs.find((c) => c.id === 'top_default')!;
+    await writeLegacyWeights(FILE, generatedWeightsFile(config));
+  }
+  const fileMB = statSync(FILE).size / 2 ** 20;
+  console.log(`VGG16 legacy .h5: ${fileMB.toFixed(0)} MB (${FILE})`);
+  const backends = mode ? [mode] : ['tensorflow', 'wasm', 'cpu'];
+  for (const backend of backends) {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', backend, FILE], {
+      encoding: 'utf8',
+      timeout: 600_000,
+    });
+    const line = run.stdout.trim().split('\n').pop() ?? '';
+    if (run.status !== 0 || !line.startsWith('{')) {
+      console.log(`${backend}: not measured (${(run.stderr.trim().split('\n').find((l) => /Error/.test(l)) ?? `exit ${run.status}`).slice(0, 200)})`);
+      continue;
+    }
+    const r = JSON.parse(line) as ChildResult;
+    const median = [...r.predictMs].sort((a, b) => a - b)[Math.floor(r.predictMs.length / 2)]!;
+    console.log(
+      `${r.backend}: load ${r.loadSeconds.toFixed(2)} s, peak RSS ${r.peakRssMB.toFixed(0)} MB ` +
+        `(${(r.peakRssMB / fileMB).toFixed(2)}x the file; ${r.baselineRssMB.toFixed(0)} MB before loading), ` +
+        `predict 1x224x224x3 median ${median.toFixed(0)} ms over ${r.predictMs.length} run(s)`,
+    );
+  }
+}
+
+await main();
