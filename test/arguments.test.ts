@@ -132,10 +132,10 @@ describe('registry', () => {
 
   it('preprocessInput takes a model name or a mode', () => {
     const pixel = Float32Array.from([255, 0, 127.5]);
-    expect(Array.from(preprocessInput(pixel, 'ResNet50V2') as Float32Array)).toEqual([1, -1, 0]);
+    expect(Array.from(preprocessInput(pixel, 'ResNet50V2') )).toEqual([1, -1, 0]);
     // Keras works in float32: BGR order, then the float32 mean is added negated.
     const f = Math.fround;
-    expect(Array.from(preprocessInput(pixel, 'caffe') as Float32Array)).toEqual(
+    expect(Array.from(preprocessInput(pixel, 'caffe') )).toEqual(
       [f(127.5 - f(103.939)), f(0 - f(116.779)), f(255 - f(123.68))],
     );
     expect(() => preprocessInput(pixel, 'ResNet51')).toThrow(ArgumentError);
