@@ -19,6 +19,7 @@ describe('memory', () => {
       const out = model.predict(input) as tf.Tensor;
       await out.data();
       out.dispose();
+      if (i % 100 === 0) await new Promise((resolve) => setImmediate(resolve));
     }
     const after = tf.memory();
     expect(after.numTensors).toBe(before.numTensors);
