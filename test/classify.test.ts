@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePredictions, DownloadError, resnet50 } from '../src/index';
 import { writeLegacyWeights } from './helpers/h5-writer';
@@ -46,6 +47,25 @@ describe('classification with a weights file', () => {
     expect(top![0]!.probability).toBeCloseTo(ranked[0]![0], 4);
     tf.dispose([input, probabilities]);
     model.dispose();
+  });
+});
+
+describe('a model built from a weights file', () => {
+  it('saves and loads back with tfjs, giving the same outputs', async () => {
+    const model = await resnet50({ weights: weightsPath });
+    let saved: tf.io.ModelArtifacts | undefined;
+    await model.save(tf.io.withSaveHandler(async (artifacts) => {
+      saved = artifacts;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }));
+    expect(JSON.stringify(saved!.modelTopology)).not.toContain('FileValue');
+    const reloaded = await tfl.loadLayersModel(tf.io.fromMemory(saved!));
+    const input = fixtureInput(config);
+    const [a, b] = [model.predict(input) as tf.Tensor, reloaded.predict(input) as tf.Tensor];
+    expect(Array.from(await b.data())).toEqual(Array.from(await a.data()));
+    tf.dispose([input, a, b]);
+    model.dispose();
+    reloaded.dispose();
   });
 });
 

@@ -35,13 +35,16 @@ function shortWeightName(name: string): string {
 
 /** An initialiser that returns one weight of the file; a wrong shape is recorded and gets zeros. */
 class FileValue extends InitializerBase {
-  static className = 'KerasApplicationsFileValue';
-
   constructor(
     private readonly weight: WeightTensor,
     private readonly onMismatch: () => void,
   ) {
     super();
+  }
+
+  /** A saved model records its initialisers; this one is written as Zeros, which tfjs can read back. */
+  getClassName(): string {
+    return 'Zeros';
   }
 
   apply(shape: number[]): tf.Tensor {
