@@ -41,7 +41,7 @@ function parse(file: FileBytes, object: Group, at: number, end: number): Attribu
     typeClass,
     read() {
       if (!DECODABLE.has(typeClass)) problem(`has HDF5 type class ${typeClass}, which this reader cannot decode`);
-      const shape = readDataspace(file, spaceAt) ?? [0];
+      const shape = readDataspace(file, spaceAt, spaceSize) ?? [0];
       const count = shape.reduce((a, b) => a * b, 1);
       const itemSize = file.view.getUint32(typeAt + 4, true);
       if (dataAt + count * itemSize > end) {

@@ -81,11 +81,11 @@ function numericType(dtype: unknown): NumericType {
 }
 
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-/** HDF5's "undefined address": storage never allocated. */
+/** What readU64 returns for HDF5's "undefined address" (storage never allocated) and for sizes past 2^53. */
 const UNDEFINED = Number.MAX_SAFE_INTEGER + 1;
 /** HDF5 allows at most 32 dimensions. */
 const MAX_RANK = 32;
-/** pako's deflate cannot expand data by more than about 1032 times. */
+/** DEFLATE compresses by at most about 1032:1, so gzip-filtered data cannot unpack to more. */
 const MAX_DEFLATE_RATIO = 1032;
 /** HDF5 limits a chunk to 4 GiB. */
 const MAX_CHUNK_BYTES = 2 ** 32 - 1;
@@ -100,30 +100,41 @@ function readU64(file: FileBytes, at: number): number {
   return value > BigInt(Number.MAX_SAFE_INTEGER) ? UNDEFINED : Number(value);
 }
 
-function messageOffset(dataset: Dataset, type: number, what: string): number {
+/** Where the dataset's header message of `type` starts, and its size. */
+function findMessage(dataset: Dataset, type: number, what: string): { at: number; size: number } {
   const message = dataset._dataobjects.find_msg_type(type)[0];
   if (!message) problem(`has no ${what} message`);
-  return message.get('offset_to_message')!;
+  return { at: message.get('offset_to_message')!, size: message.get('size')! };
 }
 
 /**
- * The dimensions in the dataspace message at `at`, read as 64-bit sizes (jsfive keeps only 32 bits);
- * null for a null dataspace (no elements).
+ * The dimensions in the dataspace message at `at` of `size` bytes, read as 64-bit sizes (jsfive keeps
+ * only 32 bits); null for a null dataspace (no elements). The size must fit the rank exactly, up to
+ * alignment padding: jsfive reads whatever follows the dimensions as more dimensions.
  */
-export function readDataspace(file: FileBytes, at: number): number[] | null {
+export function readDataspace(file: FileBytes, at: number, size: number): number[] | null {
   const version = file.view.getUint8(at);
   const rank = file.view.getUint8(at + 1);
+  const hasMaxima = (file.view.getUint8(at + 2) & 1) === 1;
   if (version !== 1 && version !== 2) problem(`dataspace message has unknown version ${version}`);
   if (version === 2 && file.view.getUint8(at + 3) === 2) return null;
   if (rank > MAX_RANK) problem(`dataspace has ${rank} dimensions (HDF5 allows ${MAX_RANK})`);
   const dimsAt = at + (version === 1 ? 8 : 4);
+  const expected = dimsAt - at + rank * 8 * (hasMaxima ? 2 : 1);
+  if (size < expected || size >= expected + 8) {
+    problem(`dataspace message of ${size} bytes does not fit its ${rank} dimensions (corrupt)`);
+  }
   const shape = Array.from({ length: rank }, (_, i) => readU64(file, dimsAt + 8 * i));
   if (shape.some((d) => d === UNDEFINED)) problem(`dataspace has an impossible dimension`);
+  if (hasMaxima && shape.some((d, i) => d > readU64(file, dimsAt + 8 * (rank + i)))) {
+    problem(`dataspace dimensions [${shape.join(', ')}] exceed their maxima (corrupt)`);
+  }
   return shape;
 }
 
 function readShape(file: FileBytes, dataset: Dataset): number[] {
-  return readDataspace(file, messageOffset(dataset, DATASPACE, 'dataspace')) ?? problem('has a null dataspace (no elements)');
+  const { at, size } = findMessage(dataset, DATASPACE, 'dataspace');
+  return readDataspace(file, at, size) ?? problem('has a null dataspace (no elements)');
 }
 
 type Layout =
@@ -132,7 +143,7 @@ type Layout =
 
 /** Where the data lies, from the data layout message (HDF5 spec IV.A.2.i). */
 function readLayout(file: FileBytes, dataset: Dataset): Layout {
-  const at = messageOffset(dataset, LAYOUT, 'data layout');
+  const { at } = findMessage(dataset, LAYOUT, 'data layout');
   const version = file.view.getUint8(at);
   if (version === 1 || version === 2) {
     const layoutClass = file.view.getUint8(at + 2);

@@ -57,7 +57,8 @@ function checkGroup(file: FileBytes, group: Group): void {
   }
   for (const message of objects.find_msg_type(SYMBOL_TABLE_MESSAGE)) {
     const at = message.get('offset_to_message')!;
-    if (tagAt(file, file.view.getBigUint64(at, true)) !== 'TREE' || tagAt(file, file.view.getBigUint64(at + 8, true)) !== 'HEAP') {
+    const [tree, heap] = [file.view.getBigUint64(at, true), file.view.getBigUint64(at + 8, true)];
+    if (tagAt(file, tree) !== 'TREE' || tagAt(file, heap) !== 'HEAP') {
       problem(`the symbol table of group ${group.name} points to no B-tree or heap (its object header is corrupt)`);
     }
   }
@@ -84,15 +85,21 @@ function members(file: FileBytes, group: Group): [string, Group | Dataset][] {
   return within(group.name, () => group.keys).map((key) => [key, lookUp(file, group, key)]);
 }
 
-/** Datasets anywhere below `group`, each object counted once (hard links can form cycles). */
-function countDatasets(file: FileBytes, group: Group, visited = new Set([group._dataobjects.offset])): number {
-  let count = 0;
-  for (const [, child] of members(file, group)) {
+/** The datasets below `group` by path relative to it, each object once (hard links can form cycles). */
+function datasetsBelow(
+  file: FileBytes,
+  group: Group,
+  prefix = '',
+  visited = new Set([group._dataobjects.offset]),
+  found = new Map<string, Dataset>(),
+): Map<string, Dataset> {
+  for (const [key, child] of members(file, group)) {
     if (visited.has(child._dataobjects.offset)) continue;
     visited.add(child._dataobjects.offset);
-    count += child instanceof Group ? countDatasets(file, child, visited) : 1;
+    if (child instanceof Group) datasetsBelow(file, child, `${prefix}${key}/`, visited, found);
+    else found.set(`${prefix}${key}`, child);
   }
-  return count;
+  return found;
 }
 
 function tensor(file: FileBytes, dataset: Dataset, name: string): WeightTensor {
@@ -101,25 +108,30 @@ function tensor(file: FileBytes, dataset: Dataset, name: string): WeightTensor {
 
 /**
  * Legacy layout: `layer_names` on `base`, `weight_names` on each layer's group, datasets below it.
- * Keras writes exactly the listed datasets into a layer's group, so a count that differs means a
- * corrupt attribute.
+ * Keras writes exactly the listed datasets into a layer's group, so an unlisted one means a corrupt
+ * attribute (one that lost names).
  */
 function readLegacyLayers(file: FileBytes, base: Group, layerNames: string[]): LayerWeights[] {
   if (layerNames.length === 0) problem(`the layer_names attribute of ${base.name} lists no layers`);
+  const twice = layerNames.find((name, i) => layerNames.indexOf(name) !== i);
+  // Keras keeps layer names unique; a repeat means a corrupt reference (e.g. into the global heap).
+  if (twice !== undefined) problem(`the layer_names attribute of ${base.name} lists ${twice} twice`);
   return layerNames.map((name) => {
     if (name === '') problem(`${base.name} lists an empty layer name`);
     const layer = lookUp(file, base, name);
     if (!(layer instanceof Group)) problem(`${layer.name} should be a layer's group but is a dataset`);
-    const weightNames = stringList(file, layer, 'weight_names') ?? problem(`group ${layer.name} has no weight_names attribute`);
-    const stored = countDatasets(file, layer);
-    if (new Set(weightNames).size !== stored) {
-      problem(`group ${layer.name} holds ${stored} datasets, but its weight_names attribute lists ${JSON.stringify(weightNames)}`);
-    }
+    const weightNames =
+      stringList(file, layer, 'weight_names') ?? problem(`group ${layer.name} has no weight_names attribute`);
+    const stored = datasetsBelow(file, layer);
     const weights = weightNames.map((weightName) => {
-      const dataset = lookUp(file, layer, weightName);
-      if (!(dataset instanceof Dataset)) problem(`${dataset.name} should be a dataset but is a group`);
+      const dataset =
+        stored.get(weightName) ?? problem(`group ${layer.name} has no dataset ${weightName}, which its weight_names lists`);
       return tensor(file, dataset, weightName);
     });
+    if (stored.size !== new Set(weightNames).size) {
+      const unlisted = [...stored.keys()].filter((path) => !weightNames.includes(path));
+      problem(`group ${layer.name} holds datasets its weight_names attribute does not list: ${unlisted.join(', ')}`);
+    }
     return { name, weights };
   });
 }
