@@ -47,6 +47,8 @@ export interface BuilderSpec {
   defaultSize: number;
   minSize: number;
   officialWeights?: OfficialWeights;
+  /** The family's own options (e.g. MobileNet's `alpha`), accepted besides the common ones. */
+  extraOptions?: string[];
 }
 
 /** The options after Keras's rules, with defaults filled in. */
@@ -195,7 +197,8 @@ const KNOWN_OPTIONS = new Set([
 ]);
 
 /** Applies Keras's argument rules for `spec` and fills in its defaults. */
-export function resolveOptions(spec: BuilderSpec, options: ApplicationOptions = {}, extraOptions: string[] = []): ResolvedOptions {
+export function resolveOptions(spec: BuilderSpec, options: ApplicationOptions = {}): ResolvedOptions {
+  const extraOptions = spec.extraOptions ?? [];
   if (typeof options !== 'object' || options === null) {
     throw new ArgumentError(`${spec.kerasName} options must be an object. Received: ${show(options)}`);
   }

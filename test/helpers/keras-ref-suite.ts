@@ -1,6 +1,7 @@
 // One vitest suite per builder: every config of its fixture must match Keras (README's equality rule).
 import { appendFileSync, mkdirSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 import { getApplication } from '../../src/applications/registry';
 import { builderOptions, checkpointErrors, fixtureInput, generatedWeightsFile, kerasLayerTable, layerTable, loadFixture, outputError } from './keras-ref';
@@ -8,13 +9,18 @@ import { builderOptions, checkpointErrors, fixtureInput, generatedWeightsFile, k
 /** Worst errors are appended here so a closing note can quote them. */
 const REPORT = '.tmp/keras-ref-errors.jsonl';
 
-export function describeKerasReference(builder: string, tolerance = 1e-4): void {
+/** `build` defaults to the registry's builder for `builder`. */
+export function describeKerasReference(
+  builder: string,
+  build: (options: Record<string, unknown>) => Promise<tfl.LayersModel> = (options) => getApplication(builder).build(options),
+  tolerance = 1e-4,
+): void {
   const fixture = loadFixture(builder);
   describe(builder, () => {
     for (const config of fixture.configs) {
       it(`${config.id}: ${config.call}`, async () => {
         const options = { ...builderOptions(config.kwargs), weights: generatedWeightsFile(config) };
-        const model = await getApplication(builder).build(options);
+        const model = await build(options);
         try {
           expect(layerTable(model)).toEqual(kerasLayerTable(config));
           expect(model.countParams()).toBe(config.structure.total_params);
