@@ -22,7 +22,7 @@ export function describeKerasReference(
         const options = { ...builderOptions(config.kwargs), weights: generatedWeightsFile(config) };
         const model = await build(options);
         try {
-          expect(layerTable(model)).toEqual(kerasLayerTable(config));
+          expect(layerTable(model, config)).toEqual(kerasLayerTable(config));
           expect(model.countParams()).toBe(config.structure.total_params);
           const input = fixtureInput(config);
           const output = model.predict(input) as tf.Tensor;

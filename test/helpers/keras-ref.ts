@@ -94,9 +94,16 @@ export function generatedWeightsFile(config: FixtureConfig): WeightsFile {
   };
 }
 
-/** Our model's layer table in the fixture's form: [name, class, output shape, params, weights]. */
-export function layerTable(model: tfl.LayersModel): unknown[] {
-  return model.layers.map((layer) => {
+/**
+ * Our model's layer table in the fixture's form: [name, class, output shape, params, weights], leaving out
+ * the weightless stand-ins for Keras's `non_layer_ops` (named as Keras names those operations).
+ */
+export function layerTable(model: tfl.LayersModel, config?: FixtureConfig): unknown[] {
+  const operations = new Set((config?.structure.non_layer_ops ?? []).map((op) => (op as [string])[0]));
+  const standIns = model.layers.filter((layer) => operations.has(layer.name));
+  const weighted = standIns.filter((layer) => layer.weights.length > 0).map((layer) => layer.name);
+  if (weighted.length > 0) throw new Error(`stand-ins for Keras operations must have no weights: ${weighted.join(', ')}`);
+  return model.layers.filter((layer) => !operations.has(layer.name)).map((layer) => {
     const shape = layer.outputShape;
     const outputShape = Array.isArray(shape[0]) ? (shape as number[][]).map((s) => s.slice(1)) : (shape as number[]).slice(1);
     return [
