@@ -76,7 +76,8 @@ const ACTIVATIONS = [
   'tanh', 'swish', 'mish', 'gelu', 'gelu_new',
 ];
 
-function show(value: unknown): string {
+/** A value as an error message quotes it: strings quoted, arrays as JSON, bytes by length. */
+export function formatValue(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (typeof value === 'string') return `'${value}'`;
   if (value instanceof Uint8Array || value instanceof ArrayBuffer) return `<${value.byteLength} bytes>`;
@@ -95,7 +96,7 @@ function weightsArgumentError(weights: unknown, why = ''): ArgumentError {
   return new ArgumentError(
     "The `weights` argument should be either `null` (random initialization), 'imagenet' (pre-training on " +
       'ImageNet), the path or URL of the weights file to be loaded, its bytes, or a WeightsFile. ' +
-      `Received: weights=${show(weights)}${why}`,
+      `Received: weights=${formatValue(weights)}${why}`,
   );
 }
 
@@ -115,7 +116,7 @@ async function checkWeightsPath(weights: string): Promise<void> {
 
 function validateInteger(name: string, value: unknown, min: number): void {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new ArgumentError(`\`${name}\` must be an integer >= ${min}. Received: ${name}=${show(value)}`);
+    throw new ArgumentError(`\`${name}\` must be an integer >= ${min}. Received: ${name}=${formatValue(value)}`);
   }
 }
 
@@ -132,13 +133,13 @@ export function obtainInputShape(
   if (inputShape !== undefined && inputShape !== null) {
     if (!Array.isArray(inputShape) || inputShape.length !== 3) {
       throw new ArgumentError(
-        `\`inputShape\` must be an array of three integers [height, width, channels]. Received: inputShape=${show(inputShape)}`,
+        `\`inputShape\` must be an array of three integers [height, width, channels]. Received: inputShape=${formatValue(inputShape)}`,
       );
     }
     inputShape.forEach((dim, i) => {
       if (dim !== null && (typeof dim !== 'number' || !Number.isInteger(dim) || dim < 1)) {
         throw new ArgumentError(
-          `\`inputShape\` entries must be positive integers or null. Received: inputShape=${show(inputShape)} (entry ${i})`,
+          `\`inputShape\` entries must be positive integers or null. Received: inputShape=${formatValue(inputShape)} (entry ${i})`,
         );
       }
     });
@@ -150,7 +151,7 @@ export function obtainInputShape(
     if (given && !given.every((dim, i) => dim === defaultShape[i])) {
       throw new ArgumentError(
         `When setting \`includeTop: true\` and loading 'imagenet' weights, \`inputShape\` should be ` +
-          `${show(defaultShape)}. Received: inputShape=${show(given)}`,
+          `${formatValue(defaultShape)}. Received: inputShape=${formatValue(given)}`,
       );
     }
     return defaultShape;
@@ -158,10 +159,10 @@ export function obtainInputShape(
   let shape: InputShape;
   if (given) {
     if (given[2] !== 3 && imagenet) {
-      throw new ArgumentError(`The input must have 3 channels; Received: inputShape=${show(given)}`);
+      throw new ArgumentError(`The input must have 3 channels; Received: inputShape=${formatValue(given)}`);
     }
     if ((given[0] !== null && given[0] < minSize) || (given[1] !== null && given[1] < minSize)) {
-      throw new ArgumentError(`Input size must be at least ${minSize}x${minSize}; Received: inputShape=${show(given)}`);
+      throw new ArgumentError(`Input size must be at least ${minSize}x${minSize}; Received: inputShape=${formatValue(given)}`);
     }
     shape = [...given];
   } else {
@@ -169,7 +170,7 @@ export function obtainInputShape(
   }
   if (requireFlatten && shape.includes(null)) {
     throw new ArgumentError(
-      `If \`includeTop\` is true, you should specify a static \`inputShape\`. Received: inputShape=${show(shape)}`,
+      `If \`includeTop\` is true, you should specify a static \`inputShape\`. Received: inputShape=${formatValue(shape)}`,
     );
   }
   return shape;
@@ -179,14 +180,14 @@ export function obtainInputShape(
 export function validateActivation(activation: unknown, weights: unknown): void {
   if (activation !== null && (typeof activation !== 'string' || !ACTIVATIONS.includes(activation))) {
     throw new ArgumentError(
-      `\`classifierActivation\` must be null or one of ${ACTIVATIONS.map(show).join(', ')}. ` +
-        `Received: classifierActivation=${show(activation)}`,
+      `\`classifierActivation\` must be null or one of ${ACTIVATIONS.map(formatValue).join(', ')}. ` +
+        `Received: classifierActivation=${formatValue(activation)}`,
     );
   }
   if (weights !== null && activation !== null && activation !== 'softmax') {
     throw new ArgumentError(
       'Only `null` and `softmax` activations are allowed for the `classifierActivation` argument when using ' +
-        `pretrained weights, with \`includeTop: true\`; Received: classifierActivation=${show(activation)}`,
+        `pretrained weights, with \`includeTop: true\`; Received: classifierActivation=${formatValue(activation)}`,
     );
   }
 }
@@ -200,7 +201,7 @@ const KNOWN_OPTIONS = new Set([
 export function resolveOptions(spec: BuilderSpec, options: ApplicationOptions = {}): ResolvedOptions {
   const extraOptions = spec.extraOptions ?? [];
   if (typeof options !== 'object' || options === null) {
-    throw new ArgumentError(`${spec.kerasName} options must be an object. Received: ${show(options)}`);
+    throw new ArgumentError(`${spec.kerasName} options must be an object. Received: ${formatValue(options)}`);
   }
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(key) && !extraOptions.includes(key)) {
@@ -211,7 +212,7 @@ export function resolveOptions(spec: BuilderSpec, options: ApplicationOptions = 
   }
   const includeTop = options.includeTop ?? true;
   if (typeof includeTop !== 'boolean') {
-    throw new ArgumentError(`\`includeTop\` must be true or false. Received: includeTop=${show(includeTop)}`);
+    throw new ArgumentError(`\`includeTop\` must be true or false. Received: includeTop=${formatValue(includeTop)}`);
   }
   const weights = options.weights === undefined ? 'imagenet' : options.weights;
   validateWeights(weights);
@@ -227,18 +228,18 @@ export function resolveOptions(spec: BuilderSpec, options: ApplicationOptions = 
   }
   const pooling = options.pooling ?? null;
   if (pooling !== null && pooling !== 'avg' && pooling !== 'max') {
-    throw new ArgumentError(`\`pooling\` must be 'avg', 'max' or null. Received: pooling=${show(pooling)}`);
+    throw new ArgumentError(`\`pooling\` must be 'avg', 'max' or null. Received: pooling=${formatValue(pooling)}`);
   }
   const classifierActivation = options.classifierActivation === undefined ? 'softmax' : options.classifierActivation;
   if (includeTop) validateActivation(classifierActivation, weights);
   const name = options.name ?? spec.defaultName;
   if (typeof name !== 'string' || name.length === 0) {
-    throw new ArgumentError(`\`name\` must be a non-empty string. Received: name=${show(name)}`);
+    throw new ArgumentError(`\`name\` must be a non-empty string. Received: name=${formatValue(name)}`);
   }
   if (options.inputTensor !== undefined && !(options.inputTensor instanceof tfl.SymbolicTensor)) {
     throw new ArgumentError(
       '`inputTensor` must be a symbolic tensor, e.g. from `tf.input({ shape: [224, 224, 3] })`. ' +
-        `Received: inputTensor=${show(options.inputTensor)}`,
+        `Received: inputTensor=${formatValue(options.inputTensor)}`,
     );
   }
   const inputShape = obtainInputShape(options.inputShape ?? undefined, {
