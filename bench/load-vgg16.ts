@@ -1,15 +1,15 @@
 // Load time, peak RSS and predict latency of vgg16({ weights: <file> }) per available backend.
 // Writes a VGG16-sized legacy .h5 (553 MB, deterministic weights, the official files' layout) once,
-// then measures each backend in a fresh child process so peak RSS belongs to that backend alone.
+// then measures each backend in a fresh child process on the built package (./load-vgg16-child.mjs),
+// so peak RSS belongs to that backend alone.
 //
-//   npm run bench            # all backends that load here
+//   npm run bench            # builds, then all backends that load here
 //   npm run bench -- wasm    # one backend
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs-core';
 import { generatedWeightsFile, loadFixture } from '../test/helpers/keras-ref';
 import { writeLegacyWeights } from '../test/helpers/h5-writer';
 
@@ -24,37 +24,8 @@ interface ChildResult {
   predictMs: number[];
 }
 
-async function child(backend: string, file: string): Promise<void> {
-  process.env.KERAS_APPLICATIONS_BACKEND = backend;
-  const { ensureBackend, vgg16 } = await import('../src/index');
-  await ensureBackend();
-  const baseline = process.memoryUsage().rss;
-  const start = performance.now();
-  const model = await vgg16({ weights: file });
-  const loadSeconds = (performance.now() - start) / 1000;
-  const peakRss = process.resourceUsage().maxRSS * 1024;
-  const input = tf.randomUniform([1, 224, 224, 3], -128, 128);
-  const predictMs: number[] = [];
-  for (let i = 0; i < (PREDICT_RUNS[backend] ?? 5) + 1; i++) {
-    const t = performance.now();
-    const out = model.predict(input) as tf.Tensor;
-    await out.data();
-    out.dispose();
-    if (i > 0 || PREDICT_RUNS[backend] === 1) predictMs.push(performance.now() - t);
-  }
-  const result: ChildResult = {
-    backend: tf.getBackend(),
-    baselineRssMB: baseline / 2 ** 20,
-    loadSeconds,
-    peakRssMB: peakRss / 2 ** 20,
-    predictMs,
-  };
-  console.log(JSON.stringify(result));
-}
-
 async function main(): Promise<void> {
-  const [mode, ...rest] = process.argv.slice(2);
-  if (mode === '--child') return child(rest[0]!, rest[1]!);
+  const mode = process.argv[2];
   if (!existsSync(FILE)) {
     const { mkdirSync } = await import('node:fs');
     mkdirSync(join(FILE, '..'), { recursive: true });
@@ -70,7 +41,8 @@ async function main(): Promise<void> {
   console.log(`first touch of ${fileMB.toFixed(0)} MB of new memory on this machine: ${((performance.now() - t) / 1000).toFixed(2)} s`);
   const backends = mode ? [mode] : ['tensorflow', 'wasm', 'cpu'];
   for (const backend of backends) {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', backend, FILE], {
+    const runs = String(PREDICT_RUNS[backend] ?? 5);
+    const run = spawnSync(process.execPath, [fileURLToPath(new URL('./load-vgg16-child.mjs', import.meta.url)), backend, FILE, runs], {
       encoding: 'utf8',
       timeout: 600_000,
     });
