@@ -1,6 +1,13 @@
 // keras-applications: Keras's pretrained ImageNet models on TensorFlow.js.
 export { vgg16, vgg19 } from './applications/vgg';
 export { resnet50, resnet101, resnet152, resnet50V2, resnet101V2, resnet152V2 } from './applications/resnet';
+export { xception } from './applications/xception';
+export { densenet121, densenet169, densenet201 } from './applications/densenet';
+export { inceptionV3 } from './applications/inception-v3';
+export { inceptionResNetV2 } from './applications/inception-resnet-v2';
+export { nasnet, nasnetMobile, nasnetLarge } from './applications/nasnet';
+export type { NASNetConfig, NASNetOptions } from './applications/nasnet';
+export { CustomScaleLayer } from './layers/custom-scale-layer';
 export { applications, getApplication, preprocessInput } from './applications/registry';
 export type { ApplicationEntry, ApplicationMetadata, ApplicationName } from './applications/registry';
 export { obtainInputShape } from './applications/common';

@@ -117,9 +117,16 @@ describe('valid calls', () => {
 
 describe('registry', () => {
   it('lists every builder with its Keras metadata and official files', () => {
-    expect(Object.keys(applications)).toEqual([
+    expect(Object.keys(applications)).toEqual(expect.arrayContaining([
       'VGG16', 'VGG19', 'ResNet50', 'ResNet101', 'ResNet152', 'ResNet50V2', 'ResNet101V2', 'ResNet152V2',
-    ]);
+      'Xception', 'InceptionV3', 'InceptionResNetV2', 'DenseNet121', 'DenseNet169', 'DenseNet201', 'NASNetMobile', 'NASNetLarge',
+    ]));
+    for (const entry of Object.values(applications)) {
+      expect(entry.weights.top ?? entry.weights.notop, entry.kerasName).not.toBeNull();
+      expect(entry.metadata.parameters, entry.kerasName).toBeGreaterThan(0);
+    }
+    expect(applications.NASNetLarge.defaultSize).toBe(331);
+    expect(applications.NASNetMobile.weights.top!.fileName).toBe('nasnet_mobile.h5');
     expect(applications.ResNet50.weights.notop).toEqual({
       fileName: 'resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5',
       url: 'https://storage.googleapis.com/tensorflow/keras-applications/resnet/resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5',

@@ -3,9 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli';
+import { applications } from '../src/applications/registry';
 
 const ELEPHANT = 'test/data/images/elephant.jpg';
-const MODELS = ['VGG16', 'VGG19', 'ResNet50', 'ResNet101', 'ResNet152', 'ResNet50V2', 'ResNet101V2', 'ResNet152V2'];
+// The CLI lists the registry, in its order.
+const MODELS = Object.keys(applications);
 
 /** Runs the command in-process and collects what it writes. */
 async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

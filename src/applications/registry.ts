@@ -8,6 +8,11 @@ import type { ApplicationOptions } from './common';
 import { officialWeights, type OfficialWeights } from './official-weights';
 import { resnet101, resnet101V2, resnet152, resnet152V2, resnet50, resnet50V2 } from './resnet';
 import { vgg16, vgg19 } from './vgg';
+import { xception } from './xception';
+import { densenet121, densenet169, densenet201 } from './densenet';
+import { inceptionV3 } from './inception-v3';
+import { inceptionResNetV2 } from './inception-resnet-v2';
+import { nasnetLarge, nasnetMobile, nasnetOfficialWeights } from './nasnet';
 
 export interface ApplicationMetadata {
   /** Size of the official weights with the top, in MB (Keras docs). */
@@ -42,15 +47,23 @@ export interface ApplicationEntry {
 const VGG_PAPER = 'Very Deep Convolutional Networks for Large-Scale Image Recognition (Simonyan & Zisserman, ICLR 2015)';
 const RESNET_PAPER = 'Deep Residual Learning for Image Recognition (He et al., CVPR 2016)';
 const RESNET_V2_PAPER = 'Identity Mappings in Deep Residual Networks (He et al., ECCV 2016)';
+const XCEPTION_PAPER = 'Xception: Deep Learning with Depthwise Separable Convolutions (Chollet, CVPR 2017)';
+const INCEPTION_V3_PAPER = 'Rethinking the Inception Architecture for Computer Vision (Szegedy et al., CVPR 2016)';
+const INCEPTION_RESNET_V2_PAPER =
+  'Inception-v4, Inception-ResNet and the Impact of Residual Connections on Learning (Szegedy et al., AAAI 2017)';
+const DENSENET_PAPER = 'Densely Connected Convolutional Networks (Huang et al., CVPR 2017)';
+const NASNET_PAPER = 'Learning Transferable Architectures for Scalable Image Recognition (Zoph et al., CVPR 2018)';
 
+/** An entry with the defaults most builders share; `overrides` for sizes and file names that differ. */
 function entry(
   kerasName: string,
   module: string,
   build: ApplicationEntry['build'],
   preprocessing: PreprocessMode,
   metadata: ApplicationMetadata,
+  overrides: Partial<Pick<ApplicationEntry, 'defaultSize' | 'minSize' | 'weights'>> = {},
 ): ApplicationEntry {
-  return { kerasName, module, build, defaultSize: 224, minSize: 32, preprocessing, weights: officialWeights(kerasName), metadata };
+  return { kerasName, module, build, defaultSize: 224, minSize: 32, preprocessing, weights: officialWeights(kerasName), metadata, ...overrides };
 }
 
 /** Every application, keyed by its Keras class name. */
@@ -63,6 +76,14 @@ export const applications = {
   ResNet50V2: entry('ResNet50V2', 'resnet_v2', resnet50V2, 'tf', { sizeMB: 98, top1: 0.76, top5: 0.93, parameters: 25_613_800, depth: 103, reference: RESNET_V2_PAPER }),
   ResNet101V2: entry('ResNet101V2', 'resnet_v2', resnet101V2, 'tf', { sizeMB: 171, top1: 0.772, top5: 0.938, parameters: 44_675_560, depth: 205, reference: RESNET_V2_PAPER }),
   ResNet152V2: entry('ResNet152V2', 'resnet_v2', resnet152V2, 'tf', { sizeMB: 232, top1: 0.78, top5: 0.942, parameters: 60_380_648, depth: 307, reference: RESNET_V2_PAPER }),
+  Xception: entry('Xception', 'xception', xception, 'tf', { sizeMB: 88, top1: 0.79, top5: 0.945, parameters: 22_910_480, depth: 81, reference: XCEPTION_PAPER }, { defaultSize: 299, minSize: 71 }),
+  InceptionV3: entry('InceptionV3', 'inception_v3', inceptionV3, 'tf', { sizeMB: 92, top1: 0.779, top5: 0.937, parameters: 23_851_784, depth: 189, reference: INCEPTION_V3_PAPER }, { defaultSize: 299, minSize: 75 }),
+  InceptionResNetV2: entry('InceptionResNetV2', 'inception_resnet_v2', inceptionResNetV2, 'tf', { sizeMB: 215, top1: 0.803, top5: 0.953, parameters: 55_873_736, depth: 449, reference: INCEPTION_RESNET_V2_PAPER }, { defaultSize: 299, minSize: 75 }),
+  DenseNet121: entry('DenseNet121', 'densenet', densenet121, 'torch', { sizeMB: 33, top1: 0.75, top5: 0.923, parameters: 8_062_504, depth: 242, reference: DENSENET_PAPER }),
+  DenseNet169: entry('DenseNet169', 'densenet', densenet169, 'torch', { sizeMB: 57, top1: 0.762, top5: 0.932, parameters: 14_307_880, depth: 338, reference: DENSENET_PAPER }),
+  DenseNet201: entry('DenseNet201', 'densenet', densenet201, 'torch', { sizeMB: 80, top1: 0.773, top5: 0.936, parameters: 20_242_984, depth: 402, reference: DENSENET_PAPER }),
+  NASNetMobile: entry('NASNetMobile', 'nasnet', nasnetMobile, 'tf', { sizeMB: 23, top1: 0.744, top5: 0.919, parameters: 5_326_716, depth: 389, reference: NASNET_PAPER }, { weights: nasnetOfficialWeights.NASNetMobile }),
+  NASNetLarge: entry('NASNetLarge', 'nasnet', nasnetLarge, 'tf', { sizeMB: 343, top1: 0.825, top5: 0.96, parameters: 88_949_818, depth: 533, reference: NASNET_PAPER }, { defaultSize: 331, weights: nasnetOfficialWeights.NASNetLarge }),
 } satisfies Record<string, ApplicationEntry>;
 
 export type ApplicationName = keyof typeof applications;
