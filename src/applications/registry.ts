@@ -13,19 +13,25 @@ import { densenet121, densenet169, densenet201 } from './densenet';
 import { inceptionV3 } from './inception-v3';
 import { inceptionResNetV2 } from './inception-resnet-v2';
 import { nasnetLarge, nasnetMobile, nasnetOfficialWeights } from './nasnet';
+import { mobilenet, MOBILENET_CHECKPOINTS } from './mobilenet';
+import type { PublishedCheckpoint } from './mobilenet-common';
+import { mobilenetV2, MOBILENET_V2_CHECKPOINTS } from './mobilenet-v2';
+import { mobilenetV3Large, mobilenetV3Small, MOBILENET_V3_CHECKPOINTS } from './mobilenet-v3';
 
 export interface ApplicationMetadata {
-  /** Size of the official weights with the top, in MB (Keras docs). */
-  sizeMB: number;
+  /** Size of the official weights with the top, in MB (Keras docs; absent where Keras publishes none). */
+  sizeMB?: number;
   /** ImageNet validation accuracy of the official weights (Keras docs), 0–1. */
   top1: number;
-  top5: number;
+  top5?: number;
   /** Parameters with the top (exact, as Keras counts them). */
   parameters: number;
   /** Depth as the Keras docs count it. */
-  depth: number;
+  depth?: number;
   /** The paper the architecture comes from. */
   reference: string;
+  /** The other official configurations (alpha, size) with their published accuracy, where Keras lists them. */
+  checkpoints?: readonly PublishedCheckpoint[];
 }
 
 export interface ApplicationEntry {
@@ -52,6 +58,9 @@ const INCEPTION_V3_PAPER = 'Rethinking the Inception Architecture for Computer V
 const INCEPTION_RESNET_V2_PAPER =
   'Inception-v4, Inception-ResNet and the Impact of Residual Connections on Learning (Szegedy et al., AAAI 2017)';
 const DENSENET_PAPER = 'Densely Connected Convolutional Networks (Huang et al., CVPR 2017)';
+const MOBILENET_PAPER = 'MobileNets: Efficient Convolutional Neural Networks for Mobile Vision Applications (Howard et al., 2017)';
+const MOBILENET_V2_PAPER = 'MobileNetV2: Inverted Residuals and Linear Bottlenecks (Sandler et al., CVPR 2018)';
+const MOBILENET_V3_PAPER = 'Searching for MobileNetV3 (Howard et al., ICCV 2019)';
 const NASNET_PAPER = 'Learning Transferable Architectures for Scalable Image Recognition (Zoph et al., CVPR 2018)';
 
 /** An entry with the defaults most builders share; `overrides` for sizes and file names that differ. */
@@ -63,7 +72,8 @@ function entry(
   metadata: ApplicationMetadata,
   overrides: Partial<Pick<ApplicationEntry, 'defaultSize' | 'minSize' | 'weights'>> = {},
 ): ApplicationEntry {
-  return { kerasName, module, build, defaultSize: 224, minSize: 32, preprocessing, weights: officialWeights(kerasName), metadata, ...overrides };
+  const weights = overrides.weights ?? officialWeights(kerasName);
+  return { kerasName, module, build, defaultSize: 224, minSize: 32, preprocessing, metadata, ...overrides, weights };
 }
 
 /** Every application, keyed by its Keras class name. */
@@ -84,6 +94,10 @@ export const applications = {
   DenseNet201: entry('DenseNet201', 'densenet', densenet201, 'torch', { sizeMB: 80, top1: 0.773, top5: 0.936, parameters: 20_242_984, depth: 402, reference: DENSENET_PAPER }),
   NASNetMobile: entry('NASNetMobile', 'nasnet', nasnetMobile, 'tf', { sizeMB: 23, top1: 0.744, top5: 0.919, parameters: 5_326_716, depth: 389, reference: NASNET_PAPER }, { weights: nasnetOfficialWeights.NASNetMobile }),
   NASNetLarge: entry('NASNetLarge', 'nasnet', nasnetLarge, 'tf', { sizeMB: 343, top1: 0.825, top5: 0.96, parameters: 88_949_818, depth: 533, reference: NASNET_PAPER }, { defaultSize: 331, weights: nasnetOfficialWeights.NASNetLarge }),
+  MobileNet: entry('MobileNet', 'mobilenet', mobilenet, 'tf', { sizeMB: 16, top1: 0.704, top5: 0.895, parameters: 4_253_864, depth: 55, reference: MOBILENET_PAPER, checkpoints: MOBILENET_CHECKPOINTS }, { weights: officialWeights('MobileNet(alpha=1.0, rows=224)') }),
+  MobileNetV2: entry('MobileNetV2', 'mobilenet_v2', mobilenetV2, 'tf', { sizeMB: 14, top1: 0.713, top5: 0.901, parameters: 3_538_984, depth: 105, reference: MOBILENET_V2_PAPER, checkpoints: MOBILENET_V2_CHECKPOINTS }, { weights: officialWeights('MobileNetV2(alpha=1.0, rows=224)') }),
+  MobileNetV3Small: entry('MobileNetV3Small', 'mobilenet_v3', mobilenetV3Small, 'none', { top1: 0.681, parameters: 2_554_968, reference: MOBILENET_V3_PAPER, checkpoints: MOBILENET_V3_CHECKPOINTS.small }, { weights: officialWeights('MobileNetV3Small(alpha=1.0)') }),
+  MobileNetV3Large: entry('MobileNetV3Large', 'mobilenet_v3', mobilenetV3Large, 'none', { top1: 0.756, parameters: 5_507_432, reference: MOBILENET_V3_PAPER, checkpoints: MOBILENET_V3_CHECKPOINTS.large }, { weights: officialWeights('MobileNetV3Large(alpha=1.0)') }),
 } satisfies Record<string, ApplicationEntry>;
 
 export type ApplicationName = keyof typeof applications;

@@ -111,9 +111,14 @@ export function layerTable(model: tfl.LayersModel, config?: FixtureConfig): unkn
       layer.getClassName(),
       outputShape,
       layer.countParams(),
-      layer.weights.map((w) => [w.originalName.slice(w.originalName.lastIndexOf('/') + 1), w.shape]),
+      layer.weights.map((w) => [kerasWeightName(layer, w.originalName.slice(w.originalName.lastIndexOf('/') + 1)), w.shape]),
     ];
   });
+}
+
+/** tfjs names DepthwiseConv2D's kernel `depthwise_kernel`; Keras 3 calls it `kernel` (names may differ, shapes may not). */
+function kerasWeightName(layer: tfl.layers.Layer, tfjsName: string): string {
+  return layer.getClassName() === 'DepthwiseConv2D' && tfjsName === 'depthwise_kernel' ? 'kernel' : tfjsName;
 }
 
 /** The fixture's layer table in the same form, leaving out inbound indices. */
