@@ -5,7 +5,17 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { applications, preprocessInput, type ApplicationName } from './applications/registry';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import {
+  applications,
+  preprocessInput,
+  type AnyApplicationEntry,
+  type ApplicationEntry,
+  type ApplicationName,
+  type AudioApplicationEntry,
+} from './applications/registry';
+import { computeMelgram } from './preprocess/melgram';
+import { decodeMusicTags } from './preprocess/music-tags';
 import { BACKEND_ENV_VAR } from './backend';
 import { KerasApplicationsError } from './errors';
 import { loadImage } from './preprocess/image';
@@ -22,6 +32,7 @@ const BACKENDS = ['wasm', 'cpu', 'tensorflow', 'tensorflow-gpu'];
 
 const USAGE = `Usage:
   keras-applications classify <image...> [options]   top ImageNet classes of JPEG or PNG images
+                                                     (music tags of mp3/wav clips with --model MusicTaggerCRNN)
   keras-applications list [--json]                   the models, their input size and accuracy
   keras-applications --help | --version
 
@@ -29,8 +40,8 @@ Options of classify:
   --model <name>     one of the models that 'list' shows (default ResNet50)
   --top <k>          classes shown per image (default 5)
   --weights <w>      'imagenet' (default: the official Keras file, downloaded once into
-                     $KERAS_HOME/models or ~/.keras/models), the path or URL of a Keras .h5 file,
-                     or 'none' (random initialisation)
+                     $KERAS_HOME/models or ~/.keras/models; for MusicTaggerCRNN the author's
+                     'msd' weights), the path or URL of a Keras .h5 file, or 'none' (random)
   --backend <name>   ${BACKENDS.join(', ')} (default: the fastest one that loads)
   --json             print JSON instead of tables
 `;
@@ -105,13 +116,22 @@ async function packageVersion(): Promise<string> {
 
 function list(json: boolean): string {
   const rows = MODEL_NAMES.map((name) => {
-    const { defaultSize, preprocessing, metadata } = applications[name];
-    return { model: name, inputSize: defaultSize, preprocessing, parameters: metadata.parameters, top1: metadata.top1 };
+    const entry: AnyApplicationEntry = applications[name];
+    const { preprocessing, metadata } = entry;
+    return entry.kind === 'image'
+      ? { model: name, inputSize: entry.defaultSize, preprocessing, parameters: metadata.parameters, top1: entry.metadata.top1 }
+      : { model: name, inputShape: entry.inputShape, preprocessing, parameters: metadata.parameters };
   });
   if (json) return `${JSON.stringify(rows, null, 2)}\n`;
   return table(
     ['Model', 'Input', 'Preprocessing', 'Parameters', 'Top-1'],
-    rows.map((r) => [r.model, `${r.inputSize}×${r.inputSize}`, r.preprocessing, r.parameters.toLocaleString('en-US'), percent(r.top1, 1)]),
+    rows.map((r) => [
+      r.model,
+      'inputSize' in r ? `${r.inputSize}×${r.inputSize}` : `${r.inputShape.join('×')} mel`,
+      r.preprocessing,
+      r.parameters.toLocaleString('en-US'),
+      'top1' in r && r.top1 !== undefined ? percent(r.top1, 1) : '—',
+    ]),
     [false, false, false, true, true],
   );
 }
@@ -127,29 +147,65 @@ async function classify(images: string[], options: Options): Promise<string> {
     }
     process.env[BACKEND_ENV_VAR] = options.backend;
   }
-  const { build, defaultSize } = applications[model];
-  // Images first, so that a wrong path fails before a weights download.
-  const pictures = await Promise.all(images.map((path) => loadImage(path, { targetSize: [defaultSize, defaultSize] })));
-  const network = await build({ weights: options.weights === 'none' ? null : options.weights });
-  let results;
+  const entry: AnyApplicationEntry = applications[model];
+  const weights = options.weights === 'none' ? null : options.weights;
+  if (entry.kind === 'audio') {
+    const results = await tagMusic(entry, images, weights, top);
+    if (options.json) return `${JSON.stringify({ model, results }, null, 2)}\n`;
+    return results.map(({ clip, tags }) => report(`${clip} (${model})`, 'Tag', tags.map((t) => [t.tag, t.score]))).join('\n');
+  }
+  const results = await classifyImages(entry, images, weights, top);
+  if (options.json) return `${JSON.stringify({ model, results }, null, 2)}\n`;
+  return results
+    .map(({ image, predictions }) => report(`${image} (${model})`, 'Class', predictions.map((p) => [p.className, p.probability])))
+    .join('\n');
+}
+
+/** A titled table of ranked labels with their scores as percentages. */
+function report(title: string, labelHeader: string, ranked: [string, number][]): string {
+  const rows = ranked.map(([label, score], rank) => [String(rank + 1), label, percent(score, 2)]);
+  return `${title}\n${table(['#', labelHeader, labelHeader === 'Class' ? 'Probability' : 'Score'], rows, [true, false, true])}`;
+}
+
+/** Each input through `network`, one at a time, disposing every tensor and then the network. */
+function predictEach<T>(network: tfl.LayersModel, inputs: (() => tf.Tensor)[], decode: (scores: tf.Tensor) => T): T[] {
   try {
-    results = pictures.map(({ data, height, width, channels }, i) => {
-      const x = tf.tensor4d(preprocessInput(data, model), [1, height, width, channels]);
+    return inputs.map((input) => {
+      const x = input();
       const scores = network.predict(x) as tf.Tensor;
-      const [predictions] = decodePredictions(scores, top);
+      const decoded = decode(scores);
       tf.dispose([x, scores]);
-      return { image: images[i], predictions };
+      return decoded;
     });
   } finally {
     network.dispose();
   }
-  if (options.json) return `${JSON.stringify({ model, results }, null, 2)}\n`;
-  return results
-    .map(({ image, predictions }) => {
-      const rows = predictions.map((p, rank) => [String(rank + 1), p.className, percent(p.probability, 2)]);
-      return `${image} (${model})\n${table(['#', 'Class', 'Probability'], rows, [true, false, true])}`;
-    })
-    .join('\n');
+}
+
+async function classifyImages(entry: ApplicationEntry, images: string[], weights: string | null | undefined, top: number) {
+  // Images first, so that a wrong path fails before a weights download.
+  const size = entry.defaultSize;
+  const pictures = await Promise.all(images.map((path) => loadImage(path, { targetSize: [size, size] })));
+  const network = await entry.build({ weights });
+  const predictions = predictEach(
+    network,
+    pictures.map(({ data, height, width, channels }) => () => tf.tensor4d(preprocessInput(data, entry.kerasName), [1, height, width, channels])),
+    (scores) => decodePredictions(scores, top)[0]!,
+  );
+  return predictions.map((p, i) => ({ image: images[i]!, predictions: p }));
+}
+
+async function tagMusic(entry: AudioApplicationEntry, clips: string[], weights: string | null | undefined, top: number) {
+  // Clips first, so that a wrong path fails before a weights download.
+  const melgrams = await Promise.all(clips.map((path) => computeMelgram(path)));
+  const network = await entry.build({ weights: weights === 'imagenet' ? 'msd' : weights });
+  const tags = predictEach(
+    network,
+    melgrams.map((melgram) => () => tf.expandDims(melgram, 0)),
+    (scores) => decodeMusicTags(scores, top)[0]!,
+  );
+  tf.dispose(melgrams);
+  return tags.map((t, i) => ({ clip: clips[i]!, tags: t }));
 }
 
 /** The registry name for `name`, in any letter case. */

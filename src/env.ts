@@ -8,3 +8,10 @@ export function isNode(): boolean {
 export function isUrl(value: string): boolean {
   return /^(https?|file):\/\//i.test(value);
 }
+
+/** True when `path` names no file: only in Node, and never for a URL (which cannot be checked in advance). */
+export async function isMissingFile(path: string): Promise<boolean> {
+  if (isUrl(path) || !isNode()) return false;
+  const { stat } = await import('node:fs/promises');
+  return stat(path).then((s) => !s.isFile(), () => true);
+}

@@ -14,9 +14,23 @@ export type { MobileNetV2Options } from './applications/mobilenet-v2';
 export { mobilenetV3Small, mobilenetV3Large, MOBILENET_V3_CHECKPOINTS } from './applications/mobilenet-v3';
 export type { MobileNetV3Options } from './applications/mobilenet-v3';
 export type { PublishedCheckpoint } from './applications/mobilenet-common';
+export { musicTaggerCRNN, MELGRAM_SHAPE, MSD_WEIGHTS } from './applications/music-tagger-crnn';
+export type { MusicTaggerOptions } from './applications/music-tagger-crnn';
+export { computeMelgram, decodeAudio } from './preprocess/melgram';
+export type { AudioSource, DecodedAudio } from './preprocess/melgram';
+export { decodeMusicTags, MUSIC_TAGS } from './preprocess/music-tags';
+export type { MusicTag } from './preprocess/music-tags';
+export { convertKeras1Weights, isKeras1File, keras1Kernels } from './weights/keras1';
+export type { ConvertKeras1Options, Keras1Kernels, Keras1Target } from './weights/keras1';
 export { CustomScaleLayer } from './layers/custom-scale-layer';
 export { applications, getApplication, preprocessInput } from './applications/registry';
-export type { ApplicationEntry, ApplicationMetadata, ApplicationName } from './applications/registry';
+export type {
+  AnyApplicationEntry,
+  ApplicationEntry,
+  ApplicationMetadata,
+  ApplicationName,
+  AudioApplicationEntry,
+} from './applications/registry';
 export { obtainInputShape } from './applications/common';
 export type { ApplicationOptions, InputShape, Pooling } from './applications/common';
 export { officialWeights } from './applications/official-weights';

@@ -112,4 +112,17 @@ describe('keras-applications', () => {
     expect(Object.keys(first).sort()).toEqual(['classId', 'className', 'probability']);
     expect(first.probability).toBeGreaterThanOrEqual(second.probability);
   });
+
+  it("tags a music clip with MusicTaggerCRNN and the author's weights, as the author published", async () => {
+    const published = JSON.parse(await readFile('test/data/audio/published_tags.json', 'utf8'));
+    const clip = 'test/data/audio/bensound-cute.mp3';
+    const weights = 'test/data/audio/music_tagger_crnn_weights_tensorflow.h5';
+    const { code, stdout } = await run('classify', clip, '--model', 'MusicTaggerCRNN', '--weights', weights, '--top', '3', '--json');
+    expect(code).toBe(0);
+    const { results } = JSON.parse(stdout);
+    const expected = published.results['bensound-cute.mp3'].slice(0, 3) as [string, number][];
+    expect(results[0].clip).toBe(clip);
+    expect(results[0].tags.map((t: { tag: string }) => t.tag)).toEqual(expected.map(([tag]) => tag));
+    results[0].tags.forEach((t: { score: number }, i: number) => expect(Math.abs(t.score - expected[i]![1])).toBeLessThan(0.02));
+  });
 });

@@ -7,7 +7,7 @@ import { ArgumentError } from '../errors';
 import type { WeightsFile } from '../weights/types';
 import { loadWeights, readWeightsSource, type WeightsSource } from '../weights/apply';
 import { PreloadedWeights, type LayerInitializers } from '../weights/preload';
-import { isNode, isUrl } from '../env';
+import { isMissingFile } from '../env';
 import { resolveOfficialWeights, type OfficialWeights, type WeightsDownloadOptions } from './official-weights';
 
 /** `[height, width, channels]`; `null` for a size left free. Channels-last, as tfjs. */
@@ -104,14 +104,6 @@ function validateWeights(weights: unknown): void {
   if (weights === 'imagenet' || weights === null || typeof weights === 'string') return;
   if (weights instanceof Uint8Array || weights instanceof ArrayBuffer || isWeightsFile(weights)) return;
   throw weightsArgumentError(weights);
-}
-
-/** Keras's `file_utils.exists(weights)` half of the weights rule; async because it asks the file system. */
-async function checkWeightsPath(weights: string): Promise<void> {
-  if (isUrl(weights) || !isNode()) return;
-  const { stat } = await import('node:fs/promises');
-  const found = await stat(weights).then((s) => s.isFile(), () => false);
-  if (!found) throw weightsArgumentError(weights, ' (no file exists at that path)');
 }
 
 function validateInteger(name: string, value: unknown, min: number): void {
@@ -351,7 +343,8 @@ async function weightsToLoad(
   const { weights } = resolved;
   if (weights === null || weights === undefined) return null;
   if (weights === 'imagenet') return readWeightsSource(await resolveOfficialWeights(spec.officialWeights!, resolved.includeTop, options));
-  if (typeof weights === 'string') await checkWeightsPath(weights);
+  // Keras's `file_utils.exists(weights)` half of the weights rule; here because it asks the file system.
+  if (typeof weights === 'string' && (await isMissingFile(weights))) throw weightsArgumentError(weights, ' (no file exists at that path)');
   return readWeightsSource(weights, options);
 }
 

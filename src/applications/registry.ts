@@ -17,6 +17,7 @@ import { mobilenet, MOBILENET_CHECKPOINTS } from './mobilenet';
 import type { PublishedCheckpoint } from './mobilenet-common';
 import { mobilenetV2, MOBILENET_V2_CHECKPOINTS } from './mobilenet-v2';
 import { mobilenetV3Large, mobilenetV3Small, MOBILENET_V3_CHECKPOINTS } from './mobilenet-v3';
+import { MELGRAM_SHAPE, MSD_WEIGHTS, musicTaggerCRNN, type MusicTaggerOptions } from './music-tagger-crnn';
 
 export interface ApplicationMetadata {
   /** Size of the official weights with the top, in MB (Keras docs; absent where Keras publishes none). */
@@ -34,7 +35,9 @@ export interface ApplicationMetadata {
   checkpoints?: readonly PublishedCheckpoint[];
 }
 
+/** An ImageNet image classifier: every keras.applications builder. */
 export interface ApplicationEntry {
+  kind: 'image';
   /** The Keras class name, e.g. `'ResNet50'`. */
   kerasName: string;
   /** The Python module it lives in, e.g. `'resnet'`. */
@@ -49,6 +52,22 @@ export interface ApplicationEntry {
   weights: OfficialWeights;
   metadata: ApplicationMetadata;
 }
+
+/** A music tagger (the first Keras applications' MusicTaggerCRNN): tags a mel-spectrogram of a clip. */
+export interface AudioApplicationEntry {
+  kind: 'audio';
+  kerasName: string;
+  module: string;
+  build: (options?: MusicTaggerOptions) => Promise<tfl.LayersModel>;
+  /** The model's input: `computeMelgram`'s mel bands × frames × 1. */
+  inputShape: readonly number[];
+  /** `computeMelgram` does all the preprocessing. */
+  preprocessing: 'none';
+  weights: OfficialWeights;
+  metadata: { parameters: number; reference: string; tags: number };
+}
+
+export type AnyApplicationEntry = ApplicationEntry | AudioApplicationEntry;
 
 const VGG_PAPER = 'Very Deep Convolutional Networks for Large-Scale Image Recognition (Simonyan & Zisserman, ICLR 2015)';
 const RESNET_PAPER = 'Deep Residual Learning for Image Recognition (He et al., CVPR 2016)';
@@ -73,7 +92,7 @@ function entry(
   overrides: Partial<Pick<ApplicationEntry, 'defaultSize' | 'minSize' | 'weights'>> = {},
 ): ApplicationEntry {
   const weights = overrides.weights ?? officialWeights(kerasName);
-  return { kerasName, module, build, defaultSize: 224, minSize: 32, preprocessing, metadata, ...overrides, weights };
+  return { kind: 'image', kerasName, module, build, defaultSize: 224, minSize: 32, preprocessing, metadata, ...overrides, weights };
 }
 
 /** Every application, keyed by its Keras class name. */
@@ -98,13 +117,27 @@ export const applications = {
   MobileNetV2: entry('MobileNetV2', 'mobilenet_v2', mobilenetV2, 'tf', { sizeMB: 14, top1: 0.713, top5: 0.901, parameters: 3_538_984, depth: 105, reference: MOBILENET_V2_PAPER, checkpoints: MOBILENET_V2_CHECKPOINTS }, { weights: officialWeights('MobileNetV2(alpha=1.0, rows=224)') }),
   MobileNetV3Small: entry('MobileNetV3Small', 'mobilenet_v3', mobilenetV3Small, 'none', { top1: 0.681, parameters: 2_554_968, reference: MOBILENET_V3_PAPER, checkpoints: MOBILENET_V3_CHECKPOINTS.small }, { weights: officialWeights('MobileNetV3Small(alpha=1.0)') }),
   MobileNetV3Large: entry('MobileNetV3Large', 'mobilenet_v3', mobilenetV3Large, 'none', { top1: 0.756, parameters: 5_507_432, reference: MOBILENET_V3_PAPER, checkpoints: MOBILENET_V3_CHECKPOINTS.large }, { weights: officialWeights('MobileNetV3Large(alpha=1.0)') }),
-} satisfies Record<string, ApplicationEntry>;
+  MusicTaggerCRNN: {
+    kind: 'audio',
+    kerasName: 'MusicTaggerCRNN',
+    module: 'music_tagger_crnn',
+    build: musicTaggerCRNN,
+    inputShape: MELGRAM_SHAPE,
+    preprocessing: 'none',
+    weights: { top: MSD_WEIGHTS, notop: MSD_WEIGHTS },
+    metadata: {
+      parameters: 400_562,
+      reference: 'Convolutional Recurrent Neural Networks for Music Classification (Choi, Fazekas, Sandler, Cho, ICASSP 2017)',
+      tags: 50,
+    },
+  },
+} satisfies Record<string, AnyApplicationEntry>;
 
 export type ApplicationName = keyof typeof applications;
 
 /** The registry entry for a Keras class name; the error lists the known names. */
-export function getApplication(name: string): ApplicationEntry {
-  const found = (applications as Record<string, ApplicationEntry>)[name];
+export function getApplication(name: string): AnyApplicationEntry {
+  const found = (applications as Record<string, AnyApplicationEntry>)[name];
   if (!found) throw new ArgumentError(`Unknown application '${name}'. Known: ${Object.keys(applications).join(', ')}`);
   return found;
 }
