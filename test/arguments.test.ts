@@ -121,6 +121,7 @@ describe('registry', () => {
       'VGG16', 'VGG19', 'ResNet50', 'ResNet101', 'ResNet152', 'ResNet50V2', 'ResNet101V2', 'ResNet152V2',
       'Xception', 'InceptionV3', 'InceptionResNetV2', 'DenseNet121', 'DenseNet169', 'DenseNet201', 'NASNetMobile', 'NASNetLarge',
       'MobileNet', 'MobileNetV2', 'MobileNetV3Small', 'MobileNetV3Large', 'MusicTaggerCRNN',
+      'EfficientNetB0', 'EfficientNetB7', 'EfficientNetV2B0', 'EfficientNetV2L', 'ConvNeXtTiny', 'ConvNeXtXLarge',
     ]));
     for (const entry of Object.values(applications)) {
       expect(entry.weights.top ?? entry.weights.notop, entry.kerasName).not.toBeNull();

@@ -106,6 +106,12 @@ function validateWeights(weights: unknown): void {
   throw weightsArgumentError(weights);
 }
 
+/** A boolean option; the error names the option and the value received. */
+export function validateBoolean(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new ArgumentError(`\`${name}\` must be true or false. Received: ${name}=${formatValue(value)}`);
+  return value;
+}
+
 function validateInteger(name: string, value: unknown, min: number): void {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
     throw new ArgumentError(`\`${name}\` must be an integer >= ${min}. Received: ${name}=${formatValue(value)}`);
@@ -202,10 +208,7 @@ export function resolveOptions(spec: BuilderSpec, options: ApplicationOptions = 
       );
     }
   }
-  const includeTop = options.includeTop ?? true;
-  if (typeof includeTop !== 'boolean') {
-    throw new ArgumentError(`\`includeTop\` must be true or false. Received: includeTop=${formatValue(includeTop)}`);
-  }
+  const includeTop = validateBoolean('includeTop', options.includeTop ?? true);
   const weights = options.weights === undefined ? 'imagenet' : options.weights;
   validateWeights(weights);
   if (weights === 'imagenet' && !spec.officialWeights) {
@@ -359,6 +362,17 @@ export function kerasAutoNames(): (base: string) => string {
     counts.set(base, n + 1);
     return n === 0 ? base : `${base}_${n}`;
   };
+}
+
+/**
+ * Keras's `imagenet_utils.correct_pad`: the zero padding before a stride-2 'valid' convolution, one less
+ * before each axis of even (or unknown) size, so the result lines up with TensorFlow's 'same'.
+ */
+export function correctPad(x: tfl.SymbolicTensor, kernelSize: number): [[number, number], [number, number]] {
+  const half = Math.floor(kernelSize / 2);
+  const unknown = x.shape[1] == null;
+  const [before0, before1] = [x.shape[1], x.shape[2]].map((size) => half - (unknown ? 1 : 1 - (size! % 2)));
+  return [[before0!, half], [before1!, half]];
 }
 
 /** Shorthand used by family files: a layer's output as a symbolic tensor. */

@@ -19,26 +19,10 @@ export function pythonFloat(x: number): string {
   return Number.isInteger(x) ? x.toFixed(1) : String(x);
 }
 
-/**
- * Keras's `imagenet_utils.correct_pad`: the zero padding before a stride-2 'valid' convolution, one less
- * before each axis of even (or unknown) size, so the result lines up with TensorFlow's 'same'.
- */
-export function correctPad(x: tfl.SymbolicTensor, kernelSize: number): Padding2D {
-  const half = Math.floor(kernelSize / 2);
-  const unknown = x.shape[1] == null;
-  const [before0, before1] = [x.shape[1], x.shape[2]].map((size) => half - (unknown ? 1 : 1 - (size! % 2)));
-  return [[before0!, half], [before1!, half]];
-}
-
 export function validateNumber(name: string, value: unknown, rule: (v: number) => boolean, allowed: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || !rule(value)) {
     throw new ArgumentError(`\`${name}\` must be ${allowed}. Received: ${name}=${formatValue(value)}`);
   }
-  return value;
-}
-
-export function validateBoolean(name: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw new ArgumentError(`\`${name}\` must be true or false. Received: ${name}=${formatValue(value)}`);
   return value;
 }
 

@@ -2,11 +2,10 @@
 // depthwise, linear 1×1 projection) with ReLU6, widths rounded to multiples of 8.
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError } from '../errors';
-import { buildApplication, formatValue, obtainInputShape, poolingTop, type ApplicationOptions, type BuildContext, type BuilderSpec } from './common';
+import { buildApplication, correctPad, formatValue, obtainInputShape, poolingTop, type ApplicationOptions, type BuildContext, type BuilderSpec } from './common';
 import {
   channels,
   checkImagenetAlpha,
-  correctPad,
   makeDivisible,
   mobileNetKit,
   officialRows,

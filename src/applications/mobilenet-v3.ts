@@ -5,14 +5,12 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError } from '../errors';
 import { HARD_SWISH } from '../layers/hard-swish';
 import { ScalarOperation } from '../layers/scalar-operation';
-import { apply, buildApplication, formatValue, obtainInputShape, poolingTop, type ApplicationOptions, type BuildContext, type BuilderSpec } from './common';
+import { apply, buildApplication, correctPad, formatValue, obtainInputShape, poolingTop, validateBoolean, type ApplicationOptions, type BuildContext, type BuilderSpec } from './common';
 import {
   channels,
-  correctPad,
   makeDivisible,
   mobileNetKit,
   pythonFloat,
-  validateBoolean,
   validateNumber,
   type PublishedCheckpoint,
 } from './mobilenet-common';

@@ -4,7 +4,7 @@
 // Keras builds NASNet for channels_last only; tfjs models here are always channels-last.
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError } from '../errors';
-import { apply, buildApplication, kerasAutoNames, poolingTop, type ApplicationOptions, type BuilderSpec, type BuildContext, type InputShape } from './common';
+import { apply, buildApplication, correctPad, kerasAutoNames, poolingTop, type ApplicationOptions, type BuilderSpec, type BuildContext, type InputShape } from './common';
 import { officialWeights, type OfficialWeights } from './official-weights';
 
 type Tensor = tfl.SymbolicTensor;
@@ -75,14 +75,6 @@ function layerKit(context: BuildContext) {
 }
 
 type Kit = ReturnType<typeof layerKit>;
-
-/** Keras's `correct_pad`: the zero padding before a stride-2 convolution, one less at the top/left for even sizes. */
-function correctPad(x: Tensor, kernelSize: number): Padding2D {
-  const [height, width] = [x.shape[1], x.shape[2]];
-  const adjust = height == null ? [1, 1] : [1 - (height % 2), 1 - (width! % 2)];
-  const half = Math.floor(kernelSize / 2);
-  return [[half - adjust[0]!, half], [half - adjust[1]!, half]];
-}
 
 /** ReLU → separable conv → BN, twice; with stride 2 the first convolution is explicitly padded. */
 function separableConvBlock(k: Kit, x: Tensor, filters: number, kernelSize: number, strides: number, id: string): Tensor {

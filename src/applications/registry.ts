@@ -17,6 +17,9 @@ import { mobilenet, MOBILENET_CHECKPOINTS } from './mobilenet';
 import type { PublishedCheckpoint } from './mobilenet-common';
 import { mobilenetV2, MOBILENET_V2_CHECKPOINTS } from './mobilenet-v2';
 import { mobilenetV3Large, mobilenetV3Small, MOBILENET_V3_CHECKPOINTS } from './mobilenet-v3';
+import { efficientNetB0, efficientNetB1, efficientNetB2, efficientNetB3, efficientNetB4, efficientNetB5, efficientNetB6, efficientNetB7 } from './efficientnet';
+import { efficientNetV2B0, efficientNetV2B1, efficientNetV2B2, efficientNetV2B3, efficientNetV2L, efficientNetV2M, efficientNetV2S } from './efficientnet-v2';
+import { convNeXtBase, convNeXtLarge, convNeXtSmall, convNeXtTiny, convNeXtXLarge } from './convnext';
 import { MELGRAM_SHAPE, MSD_WEIGHTS, musicTaggerCRNN, type MusicTaggerOptions } from './music-tagger-crnn';
 
 export interface ApplicationMetadata {
@@ -80,6 +83,9 @@ const DENSENET_PAPER = 'Densely Connected Convolutional Networks (Huang et al., 
 const MOBILENET_PAPER = 'MobileNets: Efficient Convolutional Neural Networks for Mobile Vision Applications (Howard et al., 2017)';
 const MOBILENET_V2_PAPER = 'MobileNetV2: Inverted Residuals and Linear Bottlenecks (Sandler et al., CVPR 2018)';
 const MOBILENET_V3_PAPER = 'Searching for MobileNetV3 (Howard et al., ICCV 2019)';
+const EFFICIENTNET_PAPER = 'EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks (Tan & Le, ICML 2019)';
+const EFFICIENTNET_V2_PAPER = 'EfficientNetV2: Smaller Models and Faster Training (Tan & Le, ICML 2021)';
+const CONVNEXT_PAPER = 'A ConvNet for the 2020s (Liu et al., CVPR 2022)';
 const NASNET_PAPER = 'Learning Transferable Architectures for Scalable Image Recognition (Zoph et al., CVPR 2018)';
 
 /** An entry with the defaults most builders share; `overrides` for sizes and file names that differ. */
@@ -117,6 +123,26 @@ export const applications = {
   MobileNetV2: entry('MobileNetV2', 'mobilenet_v2', mobilenetV2, 'tf', { sizeMB: 14, top1: 0.713, top5: 0.901, parameters: 3_538_984, depth: 105, reference: MOBILENET_V2_PAPER, checkpoints: MOBILENET_V2_CHECKPOINTS }, { weights: officialWeights('MobileNetV2(alpha=1.0, rows=224)') }),
   MobileNetV3Small: entry('MobileNetV3Small', 'mobilenet_v3', mobilenetV3Small, 'none', { top1: 0.681, parameters: 2_554_968, reference: MOBILENET_V3_PAPER, checkpoints: MOBILENET_V3_CHECKPOINTS.small }, { weights: officialWeights('MobileNetV3Small(alpha=1.0)') }),
   MobileNetV3Large: entry('MobileNetV3Large', 'mobilenet_v3', mobilenetV3Large, 'none', { top1: 0.756, parameters: 5_507_432, reference: MOBILENET_V3_PAPER, checkpoints: MOBILENET_V3_CHECKPOINTS.large }, { weights: officialWeights('MobileNetV3Large(alpha=1.0)') }),
+  EfficientNetB0: entry('EfficientNetB0', 'efficientnet', efficientNetB0, 'none', { sizeMB: 29, top1: 0.771, top5: 0.933, parameters: 5_330_571, depth: 132, reference: EFFICIENTNET_PAPER }),
+  EfficientNetB1: entry('EfficientNetB1', 'efficientnet', efficientNetB1, 'none', { sizeMB: 31, top1: 0.791, top5: 0.944, parameters: 7_856_239, depth: 186, reference: EFFICIENTNET_PAPER }, { defaultSize: 240 }),
+  EfficientNetB2: entry('EfficientNetB2', 'efficientnet', efficientNetB2, 'none', { sizeMB: 36, top1: 0.801, top5: 0.949, parameters: 9_177_569, depth: 186, reference: EFFICIENTNET_PAPER }, { defaultSize: 260 }),
+  EfficientNetB3: entry('EfficientNetB3', 'efficientnet', efficientNetB3, 'none', { sizeMB: 48, top1: 0.816, top5: 0.957, parameters: 12_320_535, depth: 210, reference: EFFICIENTNET_PAPER }, { defaultSize: 300 }),
+  EfficientNetB4: entry('EfficientNetB4', 'efficientnet', efficientNetB4, 'none', { sizeMB: 75, top1: 0.829, top5: 0.964, parameters: 19_466_823, depth: 258, reference: EFFICIENTNET_PAPER }, { defaultSize: 380 }),
+  EfficientNetB5: entry('EfficientNetB5', 'efficientnet', efficientNetB5, 'none', { sizeMB: 118, top1: 0.836, top5: 0.967, parameters: 30_562_527, depth: 312, reference: EFFICIENTNET_PAPER }, { defaultSize: 456 }),
+  EfficientNetB6: entry('EfficientNetB6', 'efficientnet', efficientNetB6, 'none', { sizeMB: 166, top1: 0.84, top5: 0.968, parameters: 43_265_143, depth: 360, reference: EFFICIENTNET_PAPER }, { defaultSize: 528 }),
+  EfficientNetB7: entry('EfficientNetB7', 'efficientnet', efficientNetB7, 'none', { sizeMB: 256, top1: 0.843, top5: 0.97, parameters: 66_658_687, depth: 438, reference: EFFICIENTNET_PAPER }, { defaultSize: 600 }),
+  EfficientNetV2B0: entry('EfficientNetV2B0', 'efficientnet_v2', efficientNetV2B0, 'none', { sizeMB: 29, top1: 0.787, top5: 0.943, parameters: 7_200_312, reference: EFFICIENTNET_V2_PAPER }),
+  EfficientNetV2B1: entry('EfficientNetV2B1', 'efficientnet_v2', efficientNetV2B1, 'none', { sizeMB: 34, top1: 0.798, top5: 0.95, parameters: 8_212_124, reference: EFFICIENTNET_V2_PAPER }, { defaultSize: 240 }),
+  EfficientNetV2B2: entry('EfficientNetV2B2', 'efficientnet_v2', efficientNetV2B2, 'none', { sizeMB: 42, top1: 0.805, top5: 0.951, parameters: 10_178_374, reference: EFFICIENTNET_V2_PAPER }, { defaultSize: 260 }),
+  EfficientNetV2B3: entry('EfficientNetV2B3', 'efficientnet_v2', efficientNetV2B3, 'none', { sizeMB: 59, top1: 0.82, top5: 0.958, parameters: 14_467_622, reference: EFFICIENTNET_V2_PAPER }, { defaultSize: 300 }),
+  EfficientNetV2S: entry('EfficientNetV2S', 'efficientnet_v2', efficientNetV2S, 'none', { sizeMB: 88, top1: 0.839, top5: 0.967, parameters: 21_612_360, reference: EFFICIENTNET_V2_PAPER }, { defaultSize: 384 }),
+  EfficientNetV2M: entry('EfficientNetV2M', 'efficientnet_v2', efficientNetV2M, 'none', { sizeMB: 220, top1: 0.853, top5: 0.974, parameters: 54_431_388, reference: EFFICIENTNET_V2_PAPER }, { defaultSize: 480 }),
+  EfficientNetV2L: entry('EfficientNetV2L', 'efficientnet_v2', efficientNetV2L, 'none', { sizeMB: 479, top1: 0.857, top5: 0.975, parameters: 119_027_848, reference: EFFICIENTNET_V2_PAPER }, { defaultSize: 480 }),
+  ConvNeXtTiny: entry('ConvNeXtTiny', 'convnext', convNeXtTiny, 'none', { sizeMB: 109.42, top1: 0.813, parameters: 28_589_128, reference: CONVNEXT_PAPER }),
+  ConvNeXtSmall: entry('ConvNeXtSmall', 'convnext', convNeXtSmall, 'none', { sizeMB: 192.29, top1: 0.823, parameters: 50_223_688, reference: CONVNEXT_PAPER }),
+  ConvNeXtBase: entry('ConvNeXtBase', 'convnext', convNeXtBase, 'none', { sizeMB: 338.58, top1: 0.853, parameters: 88_591_464, reference: CONVNEXT_PAPER }),
+  ConvNeXtLarge: entry('ConvNeXtLarge', 'convnext', convNeXtLarge, 'none', { sizeMB: 755.07, top1: 0.863, parameters: 197_767_336, reference: CONVNEXT_PAPER }),
+  ConvNeXtXLarge: entry('ConvNeXtXLarge', 'convnext', convNeXtXLarge, 'none', { sizeMB: 1310, top1: 0.867, parameters: 350_196_968, reference: CONVNEXT_PAPER }),
   MusicTaggerCRNN: {
     kind: 'audio',
     kerasName: 'MusicTaggerCRNN',

@@ -17,8 +17,17 @@ const INITIALIZER_ARGS: Record<string, string> = {
   moving_variance: 'movingVarianceInitializer',
 };
 
-/** Initialiser arguments to spread into a tfjs layer's config. */
-export type LayerInitializers = Record<string, Initializer | string>;
+/**
+ * Initialiser arguments to spread into a tfjs layer's config. Layers of this package (src/layers) whose
+ * weights tfjs has no argument for find the file's values by Keras weight name in `weightInitializers`.
+ */
+export interface LayerInitializers {
+  [arg: string]: Initializer | string | WeightInitializers | undefined;
+  weightInitializers?: WeightInitializers;
+}
+
+/** The file's value of each weight of one layer, by Keras's short weight name (`mean`, `variable_3`). */
+export type WeightInitializers = Record<string, Initializer>;
 
 type Initializer = ReturnType<typeof tfl.initializers.zeros>;
 
@@ -33,11 +42,23 @@ function shortWeightName(name: string): string {
   return name.slice(name.lastIndexOf('/') + 1).replace(/:\d+$/, '');
 }
 
+/**
+ * The layer inside a nested model (a Sequential within the model) that owns a weight: `stem_conv` from
+ * `stem_conv/kernel` or `stem/stem_conv/kernel:0` listed under the file layer `stem`; undefined for the
+ * layer's own weights.
+ */
+function innerOwner(layerName: string, weightName: string): string | undefined {
+  const path = weightName.replace(/:\d+$/, '').split('/').slice(0, -1);
+  const owner = path.at(-1);
+  return owner === undefined || owner === layerName ? undefined : owner;
+}
+
 /** An initialiser that returns one weight of the file; a wrong shape is recorded and gets zeros. */
 class FileValue extends InitializerBase {
   constructor(
     private readonly weight: WeightTensor,
     private readonly onMismatch: () => void,
+    private readonly onUse: (weight: WeightTensor) => void,
   ) {
     super();
   }
@@ -53,6 +74,7 @@ class FileValue extends InitializerBase {
       this.onMismatch();
       return tf.zeros(shape);
     }
+    this.onUse(this.weight);
     return tf.tensor(data, shape, 'float32');
   }
 }
@@ -61,36 +83,61 @@ class FileValue extends InitializerBase {
  * Hands a legacy weights file's values to the layers being built, matched by layer name. Keras's rule is
  * by order, so after the build `matchesModel` says whether by-name and by-order agree; when they do not,
  * the caller loads the file by order the ordinary way (which then applies Keras's rule or explains why not).
+ * Weights of a nested model's layers are offered to those inner layers by name as well.
  */
 export class PreloadedWeights {
-  private readonly byLayer: Map<string, Map<string, WeightTensor>>;
+  private readonly byLayer = new Map<string, Map<string, WeightTensor>>();
+  private readonly used = new Set<WeightTensor>();
   private mismatch = false;
 
   constructor(private readonly file: WeightsFile) {
-    this.byLayer = new Map(
-      file.format === 'keras3'
-        ? []
-        : file.layers.map((layer) => [layer.name, new Map(layer.weights.map((w) => [shortWeightName(w.name), w]))]),
-    );
+    if (file.format === 'keras3') return;
+    const fileLayerNames = new Set(file.layers.map((layer) => layer.name));
+    for (const layer of file.layers) {
+      for (const weight of layer.weights) {
+        this.offer(layer.name, weight);
+        // Only under a name no file layer has, so old files whose variable scopes differ from their layer names
+        // still match by layer name.
+        const inner = innerOwner(layer.name, weight.name);
+        if (inner !== undefined && !fileLayerNames.has(inner)) this.offer(inner, weight);
+      }
+    }
+  }
+
+  private offer(layerName: string, weight: WeightTensor): void {
+    if (!this.byLayer.has(layerName)) this.byLayer.set(layerName, new Map());
+    this.byLayer.get(layerName)!.set(shortWeightName(weight.name), weight);
   }
 
   /** Initialiser arguments for layer `name`: the file's values where it has them, else zeros (cheap). */
   initializers(name: string): LayerInitializers {
     const saved = this.byLayer.get(name);
+    const fileValue = (value: WeightTensor) =>
+      new FileValue(value, () => (this.mismatch = true), (used) => this.used.add(used));
     const result: LayerInitializers = {};
     for (const [weight, arg] of Object.entries(INITIALIZER_ARGS)) {
       const value = saved?.get(weight);
-      result[arg] = value ? new FileValue(value, () => (this.mismatch = true)) : 'zeros';
+      result[arg] = value ? fileValue(value) : 'zeros';
     }
+    // Keras 3 names DepthwiseConv2D's kernel `kernel`, Keras 2 `depthwise_kernel`; tfjs's layer takes either
+    // through its depthwise initialiser (an ordinary Conv2D ignores that argument).
+    const kernel = saved?.get('kernel');
+    if (kernel && !saved!.has('depthwise_kernel')) result.depthwiseInitializer = fileValue(kernel);
+    if (saved) result.weightInitializers = Object.fromEntries([...saved].map(([weight, value]) => [weight, fileValue(value)]));
     return result;
   }
 
-  /** True when every weighted layer got exactly the file's weights, in Keras's by-order pairing too. */
+  /**
+   * True when every weighted layer got exactly the file's weights, in Keras's by-order pairing too, and every
+   * weight of the file was handed to a layer (none left at zeros).
+   */
   matchesModel(model: tfl.LayersModel): boolean {
     if (this.mismatch) return false;
     const fileLayers = this.file.layers.filter((layer) => layer.weights.length > 0);
     const modelLayers = model.layers.filter((layer) => layer.weights.length > 0);
+    const fileWeights = fileLayers.reduce((count, layer) => count + layer.weights.length, 0);
     return (
+      this.used.size === fileWeights &&
       fileLayers.length === modelLayers.length &&
       modelLayers.every((layer, i) => {
         const saved = fileLayers[i]!;
