@@ -122,6 +122,7 @@ describe('registry', () => {
       'Xception', 'InceptionV3', 'InceptionResNetV2', 'DenseNet121', 'DenseNet169', 'DenseNet201', 'NASNetMobile', 'NASNetLarge',
       'MobileNet', 'MobileNetV2', 'MobileNetV3Small', 'MobileNetV3Large', 'MusicTaggerCRNN',
       'EfficientNetB0', 'EfficientNetB7', 'EfficientNetV2B0', 'EfficientNetV2L', 'ConvNeXtTiny', 'ConvNeXtXLarge',
+      'RegNetX002', 'RegNetY320', 'ResNetRS50', 'ResNetRS420', 'ResNeXt50', 'ResNeXt101',
     ]));
     for (const entry of Object.values(applications)) {
       expect(entry.weights.top ?? entry.weights.notop, entry.kerasName).not.toBeNull();

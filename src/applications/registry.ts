@@ -20,13 +20,17 @@ import { mobilenetV3Large, mobilenetV3Small, MOBILENET_V3_CHECKPOINTS } from './
 import { efficientNetB0, efficientNetB1, efficientNetB2, efficientNetB3, efficientNetB4, efficientNetB5, efficientNetB6, efficientNetB7 } from './efficientnet';
 import { efficientNetV2B0, efficientNetV2B1, efficientNetV2B2, efficientNetV2B3, efficientNetV2L, efficientNetV2M, efficientNetV2S } from './efficientnet-v2';
 import { convNeXtBase, convNeXtLarge, convNeXtSmall, convNeXtTiny, convNeXtXLarge } from './convnext';
+import { legacyWeights } from './legacy-weights';
+import { regnetX002, regnetX004, regnetX006, regnetX008, regnetX016, regnetX032, regnetX040, regnetX064, regnetX080, regnetX120, regnetX160, regnetX320, regnetY002, regnetY004, regnetY006, regnetY008, regnetY016, regnetY032, regnetY040, regnetY064, regnetY080, regnetY120, regnetY160, regnetY320 } from './regnet';
+import { resnetRS50, resnetRS101, resnetRS152, resnetRS200, resnetRS270, resnetRS350, resnetRS420 } from './resnet-rs';
+import { resnext50, resnext101 } from './resnext';
 import { MELGRAM_SHAPE, MSD_WEIGHTS, musicTaggerCRNN, type MusicTaggerOptions } from './music-tagger-crnn';
 
 export interface ApplicationMetadata {
   /** Size of the official weights with the top, in MB (Keras docs; absent where Keras publishes none). */
   sizeMB?: number;
-  /** ImageNet validation accuracy of the official weights (Keras docs), 0–1. */
-  top1: number;
+  /** ImageNet validation accuracy of the official weights (Keras docs), 0–1; absent where none is published. */
+  top1?: number;
   top5?: number;
   /** Parameters with the top (exact, as Keras counts them). */
   parameters: number;
@@ -86,6 +90,9 @@ const MOBILENET_V3_PAPER = 'Searching for MobileNetV3 (Howard et al., ICCV 2019)
 const EFFICIENTNET_PAPER = 'EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks (Tan & Le, ICML 2019)';
 const EFFICIENTNET_V2_PAPER = 'EfficientNetV2: Smaller Models and Faster Training (Tan & Le, ICML 2021)';
 const CONVNEXT_PAPER = 'A ConvNet for the 2020s (Liu et al., CVPR 2022)';
+const REGNET_PAPER = 'Designing Network Design Spaces (Radosavovic et al., CVPR 2020)';
+const RESNET_RS_PAPER = 'Revisiting ResNets: Improved Training and Scaling Strategies (Bello et al., NeurIPS 2021)';
+const RESNEXT_PAPER = 'Aggregated Residual Transformations for Deep Neural Networks (Xie et al., CVPR 2017)';
 const NASNET_PAPER = 'Learning Transferable Architectures for Scalable Image Recognition (Zoph et al., CVPR 2018)';
 
 /** An entry with the defaults most builders share; `overrides` for sizes and file names that differ. */
@@ -143,6 +150,39 @@ export const applications = {
   ConvNeXtBase: entry('ConvNeXtBase', 'convnext', convNeXtBase, 'none', { sizeMB: 338.58, top1: 0.853, parameters: 88_591_464, reference: CONVNEXT_PAPER }),
   ConvNeXtLarge: entry('ConvNeXtLarge', 'convnext', convNeXtLarge, 'none', { sizeMB: 755.07, top1: 0.863, parameters: 197_767_336, reference: CONVNEXT_PAPER }),
   ConvNeXtXLarge: entry('ConvNeXtXLarge', 'convnext', convNeXtXLarge, 'none', { sizeMB: 1310, top1: 0.867, parameters: 350_196_968, reference: CONVNEXT_PAPER }),
+  ResNeXt50: entry('ResNeXt50', 'resnext', resnext50, 'torch', { top1: 0.7774, top5: 0.9381, parameters: 25_097_128, reference: RESNEXT_PAPER }, { weights: legacyWeights('ResNeXt50') }),
+  ResNeXt101: entry('ResNeXt101', 'resnext', resnext101, 'torch', { top1: 0.7873, top5: 0.94294, parameters: 44_315_560, reference: RESNEXT_PAPER }, { weights: legacyWeights('ResNeXt101') }),
+  RegNetX002: entry('RegNetX002', 'regnet', regnetX002, 'none', { parameters: 2_705_640, reference: REGNET_PAPER }, { weights: legacyWeights('RegNetX002') }),
+  RegNetX004: entry('RegNetX004', 'regnet', regnetX004, 'none', { parameters: 5_194_184, reference: REGNET_PAPER }, { weights: legacyWeights('RegNetX004') }),
+  RegNetX006: entry('RegNetX006', 'regnet', regnetX006, 'none', { parameters: 6_229_320, reference: REGNET_PAPER }, { weights: legacyWeights('RegNetX006') }),
+  RegNetX008: entry('RegNetX008', 'regnet', regnetX008, 'none', { parameters: 7_296_968, reference: REGNET_PAPER }, { weights: legacyWeights('RegNetX008') }),
+  RegNetX016: entry('RegNetX016', 'regnet', regnetX016, 'none', { parameters: 9_233_640, reference: REGNET_PAPER }, { weights: legacyWeights('RegNetX016') }),
+  RegNetX032: entry('RegNetX032', 'regnet', regnetX032, 'none', { parameters: 15_359_112, reference: REGNET_PAPER }, { weights: legacyWeights('RegNetX032') }),
+  RegNetX040: entry('RegNetX040', 'regnet', regnetX040, 'none', { parameters: 22_194_312, reference: REGNET_PAPER }, { weights: legacyWeights('RegNetX040') }),
+  RegNetX064: entry('RegNetX064', 'regnet', regnetX064, 'none', { parameters: 26_283_464, reference: REGNET_PAPER }, { weights: legacyWeights('RegNetX064') }),
+  RegNetX080: entry('RegNetX080', 'regnet', regnetX080, 'none', { parameters: 39_663_112, reference: REGNET_PAPER }, { weights: legacyWeights('RegNetX080') }),
+  RegNetX120: entry('RegNetX120', 'regnet', regnetX120, 'none', { parameters: 46_202_440, reference: REGNET_PAPER }, { weights: legacyWeights('RegNetX120') }),
+  RegNetX160: entry('RegNetX160', 'regnet', regnetX160, 'none', { parameters: 54_389_704, reference: REGNET_PAPER }, { weights: legacyWeights('RegNetX160') }),
+  RegNetX320: entry('RegNetX320', 'regnet', regnetX320, 'none', { parameters: 107_973_576, reference: REGNET_PAPER }, { weights: legacyWeights('RegNetX320') }),
+  RegNetY002: entry('RegNetY002', 'regnet', regnetY002, 'none', { parameters: 3_183_844, reference: REGNET_PAPER }, { weights: legacyWeights('RegNetY002') }),
+  RegNetY004: entry('RegNetY004', 'regnet', regnetY004, 'none', { parameters: 4_371_296, reference: REGNET_PAPER }, { weights: legacyWeights('RegNetY004') }),
+  RegNetY006: entry('RegNetY006', 'regnet', regnetY006, 'none', { parameters: 6_084_920, reference: REGNET_PAPER }, { weights: legacyWeights('RegNetY006') }),
+  RegNetY008: entry('RegNetY008', 'regnet', regnetY008, 'none', { parameters: 6_293_056, reference: REGNET_PAPER }, { weights: legacyWeights('RegNetY008') }),
+  RegNetY016: entry('RegNetY016', 'regnet', regnetY016, 'none', { parameters: 11_255_102, reference: REGNET_PAPER }, { weights: legacyWeights('RegNetY016') }),
+  RegNetY032: entry('RegNetY032', 'regnet', regnetY032, 'none', { parameters: 19_502_498, reference: REGNET_PAPER }, { weights: legacyWeights('RegNetY032') }),
+  RegNetY040: entry('RegNetY040', 'regnet', regnetY040, 'none', { parameters: 20_708_928, reference: REGNET_PAPER }, { weights: legacyWeights('RegNetY040') }),
+  RegNetY064: entry('RegNetY064', 'regnet', regnetY064, 'none', { parameters: 30_665_684, reference: REGNET_PAPER }, { weights: legacyWeights('RegNetY064') }),
+  RegNetY080: entry('RegNetY080', 'regnet', regnetY080, 'none', { parameters: 39_265_812, reference: REGNET_PAPER }, { weights: legacyWeights('RegNetY080') }),
+  RegNetY120: entry('RegNetY120', 'regnet', regnetY120, 'none', { parameters: 51_918_928, reference: REGNET_PAPER }, { weights: legacyWeights('RegNetY120') }),
+  RegNetY160: entry('RegNetY160', 'regnet', regnetY160, 'none', { parameters: 83_712_956, reference: REGNET_PAPER }, { weights: legacyWeights('RegNetY160') }),
+  RegNetY320: entry('RegNetY320', 'regnet', regnetY320, 'none', { parameters: 145_205_058, reference: REGNET_PAPER }, { weights: legacyWeights('RegNetY320') }),
+  ResNetRS50: entry('ResNetRS50', 'resnet_rs', resnetRS50, 'none', { parameters: 35_745_288, reference: RESNET_RS_PAPER }, { weights: legacyWeights('ResNetRS50') }),
+  ResNetRS101: entry('ResNetRS101', 'resnet_rs', resnetRS101, 'none', { parameters: 63_724_296, reference: RESNET_RS_PAPER }, { weights: legacyWeights('ResNetRS101') }),
+  ResNetRS152: entry('ResNetRS152', 'resnet_rs', resnetRS152, 'none', { parameters: 86_773_256, reference: RESNET_RS_PAPER }, { weights: legacyWeights('ResNetRS152') }),
+  ResNetRS200: entry('ResNetRS200', 'resnet_rs', resnetRS200, 'none', { parameters: 93_386_248, reference: RESNET_RS_PAPER }, { weights: legacyWeights('ResNetRS200') }),
+  ResNetRS270: entry('ResNetRS270', 'resnet_rs', resnetRS270, 'none', { parameters: 130_104_520, reference: RESNET_RS_PAPER }, { weights: legacyWeights('ResNetRS270') }),
+  ResNetRS350: entry('ResNetRS350', 'resnet_rs', resnetRS350, 'none', { parameters: 164_268_360, reference: RESNET_RS_PAPER }, { weights: legacyWeights('ResNetRS350') }),
+  ResNetRS420: entry('ResNetRS420', 'resnet_rs', resnetRS420, 'none', { parameters: 192_262_216, reference: RESNET_RS_PAPER }, { weights: legacyWeights('ResNetRS420') }),
   MusicTaggerCRNN: {
     kind: 'audio',
     kerasName: 'MusicTaggerCRNN',
