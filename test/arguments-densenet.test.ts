@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { densenet121, densenet169, densenet201 } from '../src/applications/densenet';
-import { argumentError, useOfflineKerasHome } from './offline-arguments';
+import { argumentError, useOfflineKerasHome } from './helpers/offline-arguments';
 
 useOfflineKerasHome('keras-args-densenet-');
 

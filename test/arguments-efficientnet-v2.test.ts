@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { efficientNetV2B0, efficientNetV2B3, efficientNetV2L, efficientNetV2S } from '../src/applications/efficientnet-v2';
-import { argumentError, useOfflineKerasHome } from './offline-arguments';
+import { argumentError, useOfflineKerasHome } from './helpers/offline-arguments';
 
 useOfflineKerasHome('keras-args-efficientnet-v2-');
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { efficientNetB0, efficientNetB3, efficientNetB7 } from '../src/applications/efficientnet';
-import { argumentError, useOfflineKerasHome } from './offline-arguments';
+import { argumentError, useOfflineKerasHome } from './helpers/offline-arguments';
 
 useOfflineKerasHome('keras-args-efficientnet-');
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { inceptionResNetV2 } from '../src/applications/inception-resnet-v2';
-import { argumentError, useOfflineKerasHome } from './offline-arguments';
+import { argumentError, useOfflineKerasHome } from './helpers/offline-arguments';
 
 useOfflineKerasHome('keras-args-inception-resnet-v2-');
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { inceptionV3 } from '../src/applications/inception-v3';
-import { argumentError, useOfflineKerasHome } from './offline-arguments';
+import { argumentError, useOfflineKerasHome } from './helpers/offline-arguments';
 
 useOfflineKerasHome('keras-args-inception-v3-');
 

@@ -4,7 +4,7 @@ import { mobilenet } from '../src/applications/mobilenet';
 import { mobilenetV2 } from '../src/applications/mobilenet-v2';
 import { mobilenetV3Large, mobilenetV3Small } from '../src/applications/mobilenet-v3';
 import { DownloadError } from '../src/errors';
-import { argumentError, useOfflineKerasHome } from './offline-arguments';
+import { argumentError, useOfflineKerasHome } from './helpers/offline-arguments';
 
 // Keras's rules for the MobileNet family's own arguments. Nothing reaches the network: with 'imagenet' and
 // an empty cache the build ends in a DownloadError that names the official file Keras would load.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { nasnet, nasnetLarge, nasnetMobile } from '../src/applications/nasnet';
 import { DownloadError } from '../src/errors';
-import { argumentError, useOfflineKerasHome } from './offline-arguments';
+import { argumentError, useOfflineKerasHome } from './helpers/offline-arguments';
 
 useOfflineKerasHome('keras-args-nasnet-');
 

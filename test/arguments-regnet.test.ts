@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { regnetX002, regnetX080, regnetY002, regnetY320 } from '../src/applications/regnet';
-import { argumentError, useOfflineKerasHome } from './offline-arguments';
+import { argumentError, useOfflineKerasHome } from './helpers/offline-arguments';
 
 useOfflineKerasHome('keras-args-regnet-');
 

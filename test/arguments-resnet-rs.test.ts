@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resnetRS101, resnetRS152, resnetRS50, RESNET_RS_WEIGHT_VARIANTS } from '../src/applications/resnet-rs';
-import { argumentError, useOfflineKerasHome } from './offline-arguments';
+import { argumentError, useOfflineKerasHome } from './helpers/offline-arguments';
 
 useOfflineKerasHome('keras-args-resnet-rs-');
 

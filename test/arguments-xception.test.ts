@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { xception } from '../src/applications/xception';
-import { argumentError, useOfflineKerasHome } from './offline-arguments';
+import { argumentError, useOfflineKerasHome } from './helpers/offline-arguments';
 
 useOfflineKerasHome('keras-args-xception-');
 

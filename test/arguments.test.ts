@@ -1,32 +1,15 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { obtainInputShape } from '../src/applications/common';
 import { applications, getApplication, preprocessInput } from '../src/applications/registry';
 import { resnet50, vgg16 } from '../src/index';
 import { ArgumentError } from '../src/errors';
 
-// No case here may reach the network: the cache is empty and offline mode is on.
-const saved = { ...process.env };
-beforeAll(() => {
-  process.env.KERAS_HOME = mkdtempSync(join(tmpdir(), 'keras-args-'));
-  process.env.KERAS_APPLICATIONS_OFFLINE = '1';
-});
-afterAll(() => {
-  process.env = saved;
-});
+import { argumentError, useOfflineKerasHome } from './helpers/offline-arguments';
 
-async function argumentError(build: Promise<unknown>): Promise<string> {
-  const error = await build.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ArgumentError);
-  return (error as Error).message;
-}
+// No case here may reach the network: the cache is empty and offline mode is on.
+useOfflineKerasHome('keras-args-');
 
 describe("Keras's argument rules", () => {
   it('weights: a missing path fails, naming the value', async () => {

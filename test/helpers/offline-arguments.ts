@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { ArgumentError } from '../src/errors';
+import { ArgumentError } from '../../src/errors';
 
 export function useOfflineKerasHome(prefix: string): void {
   const saved = { ...process.env };
