@@ -195,19 +195,19 @@ const KNOWN_OPTIONS = new Set([
   'cacheDir', 'onProgress', 'timeoutMs', 'offline',
 ]);
 
-/** Applies Keras's argument rules for `spec` and fills in its defaults. */
-export function resolveOptions(spec: BuilderSpec, options: ApplicationOptions = {}): ResolvedOptions {
-  const extraOptions = spec.extraOptions ?? [];
+/** `options` must be an object of known option names; a misspelt or snake_case name is an error, not ignored. */
+export function checkOptionNames(kerasName: string, options: unknown, allowed: readonly string[]): void {
   if (typeof options !== 'object' || options === null) {
-    throw new ArgumentError(`${spec.kerasName} options must be an object. Received: ${formatValue(options)}`);
+    throw new ArgumentError(`${kerasName} options must be an object. Received: ${formatValue(options)}`);
   }
   for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key) && !extraOptions.includes(key)) {
-      throw new ArgumentError(
-        `Unknown option \`${key}\` for ${spec.kerasName}. Allowed: ${[...KNOWN_OPTIONS, ...extraOptions].join(', ')}`,
-      );
-    }
+    if (!allowed.includes(key)) throw new ArgumentError(`Unknown option \`${key}\` for ${kerasName}. Allowed: ${allowed.join(', ')}`);
   }
+}
+
+/** Applies Keras's argument rules for `spec` and fills in its defaults. */
+export function resolveOptions(spec: BuilderSpec, options: ApplicationOptions = {}): ResolvedOptions {
+  checkOptionNames(spec.kerasName, options, [...KNOWN_OPTIONS, ...(spec.extraOptions ?? [])]);
   const includeTop = validateBoolean('includeTop', options.includeTop ?? true);
   const weights = options.weights === undefined ? 'imagenet' : options.weights;
   validateWeights(weights);

@@ -9,7 +9,7 @@ import { ArgumentError } from '../errors';
 import { loadWeights, readWeightsSource, type WeightsSource } from '../weights/apply';
 import { convertKeras1Weights, isKeras1File, type Keras1Kernels } from '../weights/keras1';
 import type { WeightsFile } from '../weights/types';
-import { apply, formatValue, sourceInputs } from './common';
+import { apply, checkOptionNames, formatValue, sourceInputs } from './common';
 import { resolveOfficialWeights, type WeightsDownloadOptions, type WeightsFileRef } from './official-weights';
 
 /** Mel bands × frames × 1: what `computeMelgram` returns for one clip. */
@@ -42,22 +42,13 @@ export interface MusicTaggerOptions extends WeightsDownloadOptions {
   name?: string;
 }
 
-const KNOWN_OPTIONS = new Set([
-  'weights', 'inputTensor', 'includeTop', 'kernels', 'name', 'cacheDir', 'onProgress', 'timeoutMs', 'offline',
-]);
+const KNOWN_OPTIONS = ['weights', 'inputTensor', 'includeTop', 'kernels', 'name', 'cacheDir', 'onProgress', 'timeoutMs', 'offline'];
 
 // Keras 1.1+ BatchNormalization default; its ELU's alpha is 1 and GRU's inner activation the hard sigmoid.
 const BN_EPSILON = 1e-3;
 
 function checkOptions(options: MusicTaggerOptions): void {
-  if (typeof options !== 'object' || options === null) {
-    throw new ArgumentError(`MusicTaggerCRNN options must be an object. Received: ${formatValue(options)}`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) {
-      throw new ArgumentError(`Unknown option \`${key}\` for MusicTaggerCRNN. Allowed: ${[...KNOWN_OPTIONS].join(', ')}`);
-    }
-  }
+  checkOptionNames('MusicTaggerCRNN', options, KNOWN_OPTIONS);
   const { weights, includeTop, kernels, inputTensor, name } = options;
   if (name !== undefined && (typeof name !== 'string' || name.length === 0)) {
     throw new ArgumentError(`\`name\` must be a non-empty string. Received: name=${formatValue(name)}`);

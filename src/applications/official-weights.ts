@@ -40,8 +40,9 @@ function mirrored(url: string): string {
   return mirror.replace(/\/*$/, '/') + url.slice(OFFICIAL_HOST.length);
 }
 
-function fileRef(baseUrl: string, file: string | null, hash: string | null): WeightsFileRef | null {
-  return file === null ? null : { fileName: file, url: baseUrl + file, hash };
+/** The official file `file` published under `baseUrl`. */
+export function fileRef(baseUrl: string, file: string, hash: string | null): WeightsFileRef {
+  return { fileName: file, url: baseUrl + file, hash };
 }
 
 /** The official files for a manifest key: the Keras class name, e.g. `'ResNet50'`. */
@@ -49,8 +50,8 @@ export function officialWeights(key: string): OfficialWeights {
   const entry = (manifest.weights as ManifestEntry[]).find((w) => w.builder === key);
   if (!entry) throw new Error(`no official weights listed for ${key}`);
   return {
-    top: fileRef(entry.base_url, entry.top_file, entry.top_hash),
-    notop: fileRef(entry.base_url, entry.notop_file, entry.notop_hash),
+    top: entry.top_file === null ? null : fileRef(entry.base_url, entry.top_file, entry.top_hash),
+    notop: entry.notop_file === null ? null : fileRef(entry.base_url, entry.notop_file, entry.notop_hash),
   };
 }
 
