@@ -1,0 +1,59 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { fusedPredictor } from '../src/inference/fused';
+import { buildFixtureModel, describeEngineReference, fixtureConfig } from './helpers/engine-ref-suite';
+import type { FixtureConfig } from './helpers/keras-ref';
+
+// The tfjs-fused engine (BatchNormalization folded, fused conv + bias + activation, Dropout skipped) against
+// Keras's fixture outputs, one config per family.
+describeEngineReference('tfjs-fused', (model) => fusedPredictor(model));
+
+/** How many layers of a class Keras's layer table lists. */
+function kerasCount(config: FixtureConfig, className: string): number {
+  return config.structure.layers.filter((layer) => layer[1] === className).length;
+}
+
+describe('tfjs-fused rewriting', () => {
+  it('folds every BatchNormalization of ResNet50 into its convolution and runs every Conv2D and Dense fused', async () => {
+    const config = fixtureConfig('ResNet50', 'top_default');
+    const model = await buildFixtureModel('ResNet50', config);
+    const predictor = fusedPredictor(model);
+    try {
+      expect(predictor.summary.foldedBatchNorms).toBe(kerasCount(config, 'BatchNormalization'));
+      expect(predictor.summary.fusedKernels).toBe(kerasCount(config, 'Conv2D') + kerasCount(config, 'Dense'));
+    } finally {
+      predictor.dispose();
+      model.dispose();
+    }
+  });
+
+  it("skips MobileNet's Dropout and merges MobileNetV2's ReLU(6) into the convolutions", async () => {
+    const v1 = fixtureConfig('MobileNet', 'alpha0.5_top_160x160');
+    const v2 = fixtureConfig('MobileNetV2', 'notop_avg_128x160');
+    const models = [await buildFixtureModel('MobileNet', v1), await buildFixtureModel('MobileNetV2', v2)];
+    const [p1, p2] = models.map((model) => fusedPredictor(model));
+    try {
+      expect(p1!.summary.skippedDropouts).toBe(kerasCount(v1, 'Dropout'));
+      expect(p2!.summary.fusedActivations).toBe(kerasCount(v2, 'ReLU'));
+    } finally {
+      for (const p of [p1!, p2!]) p.dispose();
+      for (const model of models) model.dispose();
+    }
+  });
+
+  it('frees every intermediate tensor and, on dispose, the folded weights', async () => {
+    const config = fixtureConfig('MobileNetV2', 'notop_avg_128x160');
+    const model = await buildFixtureModel('MobileNetV2', config);
+    const before = tf.memory().numTensors;
+    const predictor = fusedPredictor(model);
+    const input = tf.ones([1, 128, 160, 3]);
+    const afterCompile = tf.memory().numTensors;
+    const output = (await predictor.predict(input)) as tf.Tensor;
+    expect(tf.memory().numTensors).toBe(afterCompile + 1);
+    output.dispose();
+    input.dispose();
+    predictor.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+});
