@@ -1,0 +1,112 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serve, type RunningServer } from '../examples/browser/serve';
+import { generatedInput } from './helpers/generator';
+import { writeLegacyWeights } from './helpers/h5-writer';
+import { generatedWeightsFile, loadFixture, relativeError } from './helpers/keras-ref';
+
+// The ESM build (dist/, from `npm run build`) in headless Chromium: examples/browser/ builds a model, loads
+// its weights from the page's own 127.0.0.1 server and classifies, on tfjs's cpu backend.
+const CHROMIUM = '/usr/bin/chromium';
+const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+const chromiumMissing = !existsSync(CHROMIUM);
+if (chromiumMissing && process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium for this test`);
+if (chromiumMissing) console.warn(`browser.test.ts skipped: no ${CHROMIUM} (apt-get install chromium)`);
+
+interface PageResult {
+  error?: string;
+  backend: string;
+  shape: number[];
+  values: number[];
+  top5: { classId: string; className: string; probability: number }[] | null;
+}
+
+describe('the ESM build', () => {
+  it('has no static import a browser cannot map (node builtins, native packages)', () => {
+    expect(existsSync(join(DIST, 'index.js')), 'dist/index.js is missing: run `npm run build`').toBe(true);
+    const files = readdirSync(DIST).filter((name) => name.endsWith('.js') && name !== 'cli.js');
+    const imported = new Set<string>();
+    for (const file of files) {
+      for (const [, specifier] of readFileSync(join(DIST, file), 'utf8').matchAll(/^import\s[^'"]*?from\s*["']([^"']+)["']/gm)) {
+        if (!specifier!.startsWith('./')) imported.add(specifier!);
+      }
+    }
+    // Exactly what examples/browser/index.html maps.
+    expect([...imported].sort()).toEqual(['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', 'jsfive']);
+  });
+});
+
+describe.skipIf(chromiumMissing)('examples/browser in headless Chromium', () => {
+  const data = mkdtempSync(join(tmpdir(), 'keras-browser-'));
+  let server: RunningServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    server = await serve({ port: 0, modelsDir: here('data/weights'), mounts: { '/data/': data } });
+    browser = await chromium.launch({ executablePath: CHROMIUM });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    rmSync(data, { recursive: true, force: true });
+  });
+
+  async function openPage(params: Record<string, string>): Promise<{ result: PageResult; top5Names: string[] }> {
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${server.origin}/examples/browser/?${new URLSearchParams(params)}`);
+      await page.waitForFunction(() => 'result' in window, null, { timeout: 60_000 });
+      const result = (await page.evaluate(() => (window as unknown as { result: PageResult }).result)) as PageResult;
+      expect(result.error).toBeUndefined();
+      return { result, top5Names: await page.locator('#top5 tr td:first-child').allInnerTexts() };
+    } finally {
+      await page.close();
+    }
+  }
+
+  it("gives Keras's MobileNet α=0.25 features for a real photo with the official weights", async () => {
+    const keras = JSON.parse(readFileSync(here('fixtures/keras-ref/real/mobilenet_025_features.json'), 'utf8')) as {
+      images: Record<string, { loaded_pixels: { png: string }; features: { values: number[] } }>;
+    };
+    const elephant = keras.images['elephant.jpg']!;
+    const { result } = await openPage({
+      model: 'MobileNet',
+      options: JSON.stringify({ alpha: 0.25, includeTop: false, pooling: 'avg' }),
+      weights: '/models/mobilenet_2_5_224_tf_no_top.h5',
+      image: `/test/fixtures/keras-ref/real/${elephant.loaded_pixels.png}`,
+    });
+    expect(result.backend).toBe('cpu');
+    expect(result.shape).toEqual([1, 256]);
+    expect(relativeError(result.values, elephant.features.values)).toBeLessThan(1e-3);
+  });
+
+  it("classifies as Keras does and shows Keras's top 5 (fixture MobileNet α=0.5 with Keras's generated weights)", async () => {
+    const config = loadFixture('MobileNet').configs.find((c) => c.id === 'alpha0.5_top_160x160')!;
+    await writeLegacyWeights(join(data, 'mobilenet_fixture.h5'), generatedWeightsFile(config));
+    writeFileSync(join(data, 'input.f32'), generatedInput(config.numerics.input.shape));
+    const { result, top5Names } = await openPage({
+      model: 'MobileNet',
+      options: JSON.stringify({ alpha: 0.5, inputShape: [160, 160, 3] }),
+      weights: '/data/mobilenet_fixture.h5',
+      input: '/data/input.f32',
+      preprocess: 'none', // the fixture's input goes to the model as it is
+    });
+    // The fixture holds Keras's logits; the page's model ends in softmax.
+    const logits = config.numerics.output.values!;
+    const exps = logits.map((v) => Math.exp(v - Math.max(...logits)));
+    const expected = exps.map((v) => v / exps.reduce((a, b) => a + b, 0));
+    expect(relativeError(result.values, expected)).toBeLessThan(1e-4);
+
+    const classIndex = JSON.parse(readFileSync(here('../src/preprocess/imagenet_class_index.json'), 'utf8')) as Record<string, [string, string]>;
+    const kerasTop5 = expected.map((p, i) => [p, i] as const).sort((a, b) => b[0] - a[0]).slice(0, 5).map(([, i]) => classIndex[i]!);
+    expect(result.top5!.map((p) => p.classId)).toEqual(kerasTop5.map(([id]) => id));
+    // The page's table lists the same five class names, best first.
+    expect(top5Names).toEqual(kerasTop5.map(([, name]) => name));
+  });
+});
