@@ -22,6 +22,7 @@ export type { ConvNeXtOptions } from './applications/convnext';
 export { Normalization } from './layers/normalization';
 export { LayerScale } from './layers/layer-scale';
 export { GroupedConv2D } from './layers/grouped-conv2d';
+export { isFrozenBatchNormalization } from './layers/batch-normalization';
 export { regnetX002, regnetX004, regnetX006, regnetX008, regnetX016, regnetX032, regnetX040, regnetX064, regnetX080, regnetX120, regnetX160, regnetX320, regnetY002, regnetY004, regnetY006, regnetY008, regnetY016, regnetY032, regnetY040, regnetY064, regnetY080, regnetY120, regnetY160, regnetY320 } from './applications/regnet';
 export type { RegNetName, RegNetOptions } from './applications/regnet';
 export { resnetRS50, resnetRS101, resnetRS152, resnetRS200, resnetRS270, resnetRS350, resnetRS420, RESNET_RS_WEIGHT_VARIANTS } from './applications/resnet-rs';
