@@ -60,6 +60,9 @@ export type { ColorMode, DecodedImage, ImageSource, Interpolation, LoadImageOpti
 export { loadWeights, readWeightsSource } from './weights/apply';
 export type { LoadWeightsOptions, WeightsSource } from './weights/apply';
 export { readWeights, readWeightsFile } from './weights/h5';
+export { modelWeights, saveWeights, writeLegacyWeights } from './weights/save';
+export type { WriteLegacyWeightsOptions } from './weights/save';
+export { loadModel, modelFiles, saveModel } from './weights/model-files';
 export type { LayerWeights, WeightTensor, WeightsFile } from './weights/types';
 export { defaultCacheDir, fetchBytes, getFile } from './weights/download';
 export type { GetFileOptions } from './weights/download';

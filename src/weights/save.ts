@@ -1,0 +1,158 @@
+// Writes Keras legacy weights files (`model.save_weights('x.h5')`), the layout of the official
+// keras.applications files, so a model trained here loads in Python with `model.load_weights`.
+// h5wasm (a WebAssembly HDF5) is imported only when a file is written.
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { isNode } from '../env';
+import { ArgumentError, KerasApplicationsError } from '../errors';
+import type { LayerWeights, WeightTensor, WeightsFile } from './types';
+
+/** Keras splits a string-list attribute larger than this into `name0`, `name1`, … (HDF5's object header limit). */
+const HDF5_OBJECT_HEADER_LIMIT = 64512;
+
+/** The Keras whose legacy layout saveWeights reproduces (test/fixtures/keras-ref/h5/tiny_legacy.h5). */
+const KERAS_VERSION = '3.16.0';
+
+/** Weights whose tfjs name differs from Keras 3's, by layer class. */
+const KERAS_WEIGHT_NAMES: Record<string, Record<string, string>> = {
+  DepthwiseConv2D: { depthwise_kernel: 'kernel' },
+};
+
+export interface WriteLegacyWeightsOptions {
+  /**
+   * Write Keras 3's `top_level_model_weights` group (a model's own variables; tfjs models have none).
+   * Keras 2 files do not have it; Keras 2 and 3 both load files with or without it.
+   */
+  topLevelGroup?: boolean;
+}
+
+type H5Group = import('h5wasm').Group;
+
+/**
+ * Writes `file` as a Keras legacy weights file: root attributes `layer_names` and `file.attributes`
+ * (`backend`, `keras_version`), one group per layer with its `weight_names`, and each weight as a float32
+ * dataset at `<layer>/<weight name>` (so `conv1/conv1/kernel`). Strings are ASCII as h5py writes Keras's
+ * byte strings. Node.js only.
+ */
+export async function writeLegacyWeights(path: string, file: WeightsFile, options: WriteLegacyWeightsOptions = {}): Promise<void> {
+  checkPath(path);
+  if (!isNode()) throw new KerasApplicationsError('Writing .h5 files needs Node.js (it writes to the file system).');
+  const { default: h5wasm } = await import('h5wasm/node');
+  await h5wasm.ready;
+  // h5py's default bounds: superblock 0 and symbol-table groups, which every HDF5 reader reads.
+  const h5 = new h5wasm.File(path, 'w', { libver: ['earliest', 'v110'] });
+  try {
+    writeStringList(h5, 'layer_names', file.layers.map((layer) => layer.name));
+    for (const [name, value] of Object.entries(file.attributes)) h5.create_attribute(name, value, null, 'A');
+    // Keras creates the groups sorted by name; HDF5 lists them by name whatever the order.
+    for (const layer of file.layers) writeLayer(h5.create_group(layer.name), layer.weights);
+    if (options.topLevelGroup) writeLayer(h5.create_group('top_level_model_weights'), []);
+  } finally {
+    h5.close();
+  }
+}
+
+/** One layer's `weight_names` and datasets; a name's `/` parts become nested groups, as h5py makes them. */
+function writeLayer(group: H5Group, weights: WeightTensor[]): void {
+  writeStringList(group, 'weight_names', weights.map((weight) => weight.name));
+  for (const weight of weights) {
+    const parts = weight.name.split('/');
+    let parent = group;
+    for (const part of parts.slice(0, -1)) {
+      parent = parent.keys().includes(part) ? (parent.get(part) as H5Group) : parent.create_group(part);
+    }
+    parent.create_dataset({ name: parts.at(-1)!, data: Float32Array.from(weight.data), shape: weight.shape, dtype: '<f' });
+  }
+}
+
+/**
+ * A list of strings as Keras's save_attributes_to_hdf5_group writes it: variable-length ASCII strings, or,
+ * when NumPy's fixed-width array of the list would exceed HDF5_OBJECT_HEADER_LIMIT, fixed-width chunks split
+ * as np.array_split does. An empty list is an empty float64 array (what h5py makes of `[]`).
+ */
+function writeStringList(group: H5Group, name: string, values: string[]): void {
+  if (values.length === 0) {
+    group.create_attribute(name, new Float64Array(0));
+    return;
+  }
+  const encoder = new TextEncoder();
+  const width = Math.max(...values.map((value) => encoder.encode(value).length));
+  let chunks = 1;
+  while (Math.ceil(values.length / chunks) * width > HDF5_OBJECT_HEADER_LIMIT) chunks++;
+  if (chunks === 1) {
+    group.create_attribute(name, values, null, 'A');
+    return;
+  }
+  arraySplit(values, chunks).forEach((chunk, i) => group.create_attribute(`${name}${i}`, chunk, null, `A${width}`));
+}
+
+/** np.array_split: `parts` pieces, the first `length % parts` one element longer. */
+function arraySplit<T>(values: T[], parts: number): T[][] {
+  const base = Math.floor(values.length / parts);
+  const longer = values.length % parts;
+  const result: T[][] = [];
+  let start = 0;
+  for (let i = 0; i < parts; i++) {
+    const end = start + base + (i < longer ? 1 : 0);
+    result.push(values.slice(start, end));
+    start = end;
+  }
+  return result;
+}
+
+/**
+ * The model's weights as Keras 3 would save them: every layer of `model.layers` (weightless ones too), each
+ * layer's weights in Keras's legacy order (trainable, then non-trainable), named by Keras 3's variable paths:
+ * `conv1/kernel`, and for the layers of a nested model `head_block/fc1/kernel`.
+ */
+export async function modelWeights(model: tfl.LayersModel): Promise<WeightsFile> {
+  const names = new Map<tfl.LayerVariable, string>();
+  const nameWeights = (layers: tfl.layers.Layer[], prefix: string): void => {
+    for (const layer of layers) {
+      if (isContainer(layer)) {
+        nameWeights(layer.layers, `${prefix}${layer.name}/`);
+        continue;
+      }
+      for (const weight of layer.weights) names.set(weight, `${prefix}${layer.name}/${kerasWeightName(layer, weight)}`);
+    }
+  };
+  nameWeights(model.layers, '');
+  const layers: LayerWeights[] = [];
+  for (const layer of model.layers) {
+    // tfjs's `weights` is trainable + non-trainable, Keras's `_legacy_weights` order.
+    const weights = await Promise.all(
+      layer.weights.map(async (weight) => ({
+        name: names.get(weight)!,
+        shape: [...weight.shape] as number[],
+        data: Float32Array.from(await weight.read().data()),
+      })),
+    );
+    layers.push({ name: layer.name, weights });
+  }
+  return { format: 'legacy', attributes: { backend: 'tensorflow', keras_version: KERAS_VERSION }, layers };
+}
+
+/**
+ * Saves the model's weights as Keras's `model.save_weights('x.h5')` does (the legacy `.h5` layout), so
+ * `model.load_weights('x.h5')` in Python Keras and `loadWeights` here load them into the same architecture.
+ * Node.js only.
+ */
+export async function saveWeights(model: tfl.LayersModel, path: string): Promise<void> {
+  checkPath(path); // before reading every weight out of the model
+  await writeLegacyWeights(path, await modelWeights(model), { topLevelGroup: true });
+}
+
+function checkPath(path: unknown): void {
+  if (typeof path !== 'string' || path === '') {
+    throw new ArgumentError(`Invalid path: ${JSON.stringify(path) ?? String(path)}. Expected the path of the .h5 file to write.`);
+  }
+}
+
+function isContainer(layer: tfl.layers.Layer): layer is tfl.LayersModel {
+  return Array.isArray((layer as Partial<tfl.LayersModel>).layers);
+}
+
+/** `kernel` for tfjs's `dw/depthwise_kernel` of a DepthwiseConv2D; otherwise tfjs's own short name. */
+function kerasWeightName(layer: tfl.layers.Layer, weight: tfl.LayerVariable): string {
+  const short = weight.originalName.slice(weight.originalName.lastIndexOf('/') + 1);
+  return KERAS_WEIGHT_NAMES[layer.getClassName()]?.[short] ?? short;
+}
