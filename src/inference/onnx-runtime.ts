@@ -1,0 +1,75 @@
+// The 'onnxruntime' engine: the model exported to ONNX in-process (src/inference/onnx-export.ts) and run by
+// ONNX Runtime for Node. onnxruntime-node is an optional peer, imported only when this engine is asked for.
+import { availableParallelism } from 'node:os';
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { KerasApplicationsError } from '../errors';
+import { exportOnnx } from './onnx-export';
+import type { Predictor } from './types';
+
+/** onnxruntime-node cannot be loaded (not installed, or its native library does not load here). */
+export class OnnxRuntimeUnavailableError extends KerasApplicationsError {}
+
+export interface OnnxPredictorOptions {
+  /**
+   * ONNX Runtime's execution providers in order of preference, e.g. `['cuda', 'cpu']` where the CUDA provider
+   * is installed. Default `['cpu']`.
+   */
+  executionProviders?: string[];
+  /** Threads inside one operator. Default: every core (`os.availableParallelism()`). */
+  intraOpNumThreads?: number;
+}
+
+export interface OnnxPredictor extends Predictor {
+  readonly engine: 'onnxruntime';
+  /** The ONNX model the session runs, as exported. */
+  readonly onnx: Uint8Array;
+}
+
+type OnnxRuntime = typeof import('onnxruntime-node');
+
+async function loadOnnxRuntime(): Promise<OnnxRuntime> {
+  try {
+    return await import('onnxruntime-node');
+  } catch (error) {
+    throw new OnnxRuntimeUnavailableError(
+      `The 'onnxruntime' engine needs the optional package onnxruntime-node (npm install onnxruntime-node): ${(error as Error).message}`,
+    );
+  }
+}
+
+/**
+ * A predictor that runs `model` with ONNX Runtime. The weights are copied into the ONNX model, so the predictor
+ * does not need `model` afterwards. Throws `OnnxExportError` for a layer it cannot translate and
+ * `OnnxRuntimeUnavailableError` without onnxruntime-node, so a caller can fall back to a tfjs engine.
+ */
+export async function onnxPredictor(model: tfl.LayersModel, options: OnnxPredictorOptions = {}): Promise<OnnxPredictor> {
+  const onnx = exportOnnx(model);
+  const ort = await loadOnnxRuntime();
+  const session = await ort.InferenceSession.create(onnx, {
+    executionProviders: options.executionProviders ?? ['cpu'],
+    intraOpNumThreads: options.intraOpNumThreads ?? availableParallelism(),
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+  });
+  const [inputName] = session.inputNames;
+  const single = session.outputNames.length === 1;
+  return {
+    engine: 'onnxruntime',
+    onnx,
+    async predict(x: tf.Tensor): Promise<tf.Tensor | tf.Tensor[]> {
+      const data = x.dtype === 'float32' ? ((await x.data()) as Float32Array) : Float32Array.from(await x.data());
+      const results = await session.run({ [inputName!]: new ort.Tensor('float32', data, x.shape) });
+      const outputs = session.outputNames.map((name) => {
+        const output = results[name]!;
+        const tensor = tf.tensor(output.data as Float32Array, output.dims as number[], 'float32');
+        output.dispose();
+        return tensor;
+      });
+      return single ? outputs[0]! : outputs;
+    },
+    dispose(): void {
+      void session.release();
+    },
+  };
+}
