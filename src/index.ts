@@ -55,8 +55,19 @@ export { preprocessWithMode } from './preprocess/preprocess';
 export type { PixelArray, PreprocessMode } from './preprocess/preprocess';
 export { decodePredictions, imagenetClass } from './preprocess/imagenet';
 export type { ImagenetClass, ImagenetPrediction } from './preprocess/imagenet';
-export { imageBatch, loadImage, loadImageTensor } from './preprocess/image';
-export type { ColorMode, DecodedImage, ImageSource, Interpolation, LoadImageOptions } from './preprocess/image';
+export { imageBatch, imgToArray, loadImage, loadImageBatch, loadImageTensor } from './preprocess/image';
+export type {
+  BrowserImage,
+  ColorMode,
+  DataFormat,
+  DecodedImage,
+  ImageDataLike,
+  ImageDtype,
+  ImageSource,
+  ImgToArrayOptions,
+  Interpolation,
+  LoadImageOptions,
+} from './preprocess/image';
 export { loadWeights, readWeightsSource } from './weights/apply';
 export type { LoadWeightsOptions, WeightsSource } from './weights/apply';
 export { readWeights, readWeightsFile } from './weights/h5';

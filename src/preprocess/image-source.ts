@@ -1,0 +1,69 @@
+// Where an image comes from: a path, a URL (fetched), file bytes, or in a browser an image element, canvas,
+// bitmap or ImageData. Node modules are imported on first use, so this module loads in a browser.
+import { isNode } from '../env';
+import { ArgumentError, DownloadError } from '../errors';
+import { decodeInBrowser, decodeWithSharp, fromImageData, isDrawable, isImageDataLike, readDrawable, type ImageDataLike } from './image-decode';
+import type { OpenedImage } from './pil-convert';
+
+/**
+ * A path or `file:` URL (Node), an http(s) URL (string or `URL`, fetched), the bytes of an image file
+ * (`Uint8Array`, `Buffer`, `ArrayBuffer`), or in a browser an `HTMLImageElement`, canvas, `ImageBitmap`
+ * or `ImageData`.
+ */
+export type ImageSource = string | URL | Uint8Array | ArrayBuffer | ImageDataLike | BrowserImage;
+
+/**
+ * An `HTMLImageElement`, `HTMLCanvasElement`, `OffscreenCanvas`, `ImageBitmap`, `SVGImageElement` or
+ * `HTMLVideoElement` (its current frame); typed structurally so that no DOM library is needed.
+ */
+export interface BrowserImage {
+  readonly width: number;
+  readonly height: number;
+}
+
+/** Reads and decodes `source` into the pixels Pillow's `Image.open` would give. */
+export async function openImage(source: ImageSource): Promise<OpenedImage> {
+  if (isImageDataLike(source)) return fromImageData(source);
+  if (isDrawable(source)) return readDrawable(source);
+  const { bytes, name } = await readBytes(source);
+  return isNode() ? decodeWithSharp(bytes, name) : decodeInBrowser(bytes, name);
+}
+
+async function readBytes(source: ImageSource): Promise<{ bytes: Uint8Array; name: string }> {
+  if (source instanceof Uint8Array) return { bytes: source, name: `<${source.byteLength} bytes>` };
+  if (source instanceof ArrayBuffer) return { bytes: new Uint8Array(source), name: `<${source.byteLength} bytes>` };
+  const url = source instanceof URL ? source : typeof source === 'string' && /^[a-z][a-z\d+.-]*:\/\//i.test(source) ? new URL(source) : null;
+  if (url && url.protocol !== 'file:') return { bytes: await fetchImage(url), name: `'${url.href}'` };
+  if (typeof source !== 'string' && !url) {
+    throw new ArgumentError(
+      `Expected an image path, URL, Uint8Array, ArrayBuffer, ImageData or browser image. Received: ${describe(source)}`,
+    );
+  }
+  if (!isNode()) return { bytes: await fetchImage(url ?? (source as string)), name: `'${String(source)}'` };
+  const path = url ? (await import('node:url')).fileURLToPath(url) : (source as string);
+  const { readFile } = await import('node:fs/promises');
+  try {
+    return { bytes: await readFile(path), name: `'${path}'` };
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory' : error instanceof Error ? error.message : String(error);
+    throw new ArgumentError(`Cannot read image '${path}': ${why}`);
+  }
+}
+
+async function fetchImage(url: URL | string): Promise<Uint8Array> {
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (error) {
+    throw new DownloadError(`Could not fetch image ${String(url)}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (!response.ok) throw new DownloadError(`Could not fetch image ${String(url)}: HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value !== 'object') return `${typeof value} ${String(value)}`;
+  return (value as object).constructor?.name ?? 'object';
+}
