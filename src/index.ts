@@ -55,6 +55,10 @@ export { preprocessWithMode } from './preprocess/preprocess';
 export type { PixelArray, PreprocessMode } from './preprocess/preprocess';
 export { decodePredictions, imagenetClass } from './preprocess/imagenet';
 export type { ImagenetClass, ImagenetPrediction } from './preprocess/imagenet';
+export { randomBrightness, randomContrast, randomCrop, randomFlip } from './preprocess/augment';
+export type { Factor, FlipMode, RandomCropOptions, RandomFlipOptions, RandomIntensityOptions, RandomOptions } from './preprocess/augment';
+export { seededRandom, shuffled } from './preprocess/seeded-random';
+export type { RandomSource } from './preprocess/seeded-random';
 export { imageBatch, imgToArray, loadImage, loadImageBatch, loadImageTensor } from './preprocess/image';
 export type {
   BrowserImage,
