@@ -17,6 +17,7 @@ import { relativeError } from './helpers/keras-ref';
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const WEIGHTS = here('data/weights/mobilenet_2_5_224_tf_no_top.h5');
 const REAL = here('fixtures/keras-ref/real/');
+const IMAGES = here('data/images/');
 
 interface RealImage {
   loaded_pixels: { png: string; sum: number };
@@ -42,6 +43,15 @@ describe('MobileNet α=0.25 with the official Keras 2 file gives Keras features 
     byOrder.dispose();
   });
 
+  /** The model's pooled features for a batch of one, and their relative error against Keras's. */
+  async function featureError(built: tfl.LayersModel, input: tf.Tensor, keras: RealImage): Promise<number> {
+    const features = built.predict(input) as tf.Tensor;
+    expect(features.shape).toEqual([1, 256]);
+    const error = relativeError(await features.data(), keras.features.values);
+    features.dispose();
+    return error;
+  }
+
   for (const [image, keras] of Object.entries(expected.images)) {
     it(image, async () => {
       const pixels = await loadImageTensor(`${REAL}${keras.loaded_pixels.png}`);
@@ -51,13 +61,18 @@ describe('MobileNet α=0.25 with the official Keras 2 file gives Keras features 
       const values = await input.data();
       expect(sum(values)).toBeCloseTo(keras.preprocessed_input.sum, 2);
       expect(Array.from(values.subarray(0, 5))).toEqual(keras.preprocessed_input.first5.map(Math.fround));
-      for (const built of [model, byOrder]) {
-        const features = built.predict(input) as tf.Tensor;
-        expect(features.shape).toEqual([1, 256]);
-        const error = relativeError(await features.data(), keras.features.values);
-        features.dispose();
-        expect(error).toBeLessThanOrEqual(1e-4);
-      }
+      for (const built of [model, byOrder]) expect(await featureError(built, input, keras)).toBeLessThanOrEqual(1e-4);
+      tf.dispose([pixels, batch, input]);
+    });
+
+    // End to end from the photo: loadImage gives Keras's pixels exactly (test/image.test.ts), so the
+    // features match as closely as from Keras's own pixels (the issue asks for 1e-3).
+    it(`${image} end to end: the JPEG through loadImageTensor and preprocessInput('MobileNet')`, async () => {
+      const pixels = await loadImageTensor(`${IMAGES}${image}`, { targetSize: [224, 224] });
+      expect(sum(await pixels.data())).toBe(keras.loaded_pixels.sum);
+      const batch = tf.expandDims(pixels, 0);
+      const input = preprocessInput(batch, 'MobileNet');
+      expect(await featureError(model, input, keras)).toBeLessThanOrEqual(1e-4);
       tf.dispose([pixels, batch, input]);
     });
   }
