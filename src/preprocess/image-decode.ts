@@ -1,8 +1,7 @@
 // Decoding image files into the pixels Pillow's `Image.open` gives. In Node, sharp (libvips): its JPEG decoder
 // (mozjpeg, built on libjpeg-turbo: ISLOW IDCT, fancy upsampling) gives PIL's pixels exactly, and it reads
-// PNG, WebP, GIF, TIFF, AVIF/HEIF and SVG. In a browser, the browser's own decoder through a canvas.
-// Neither applies EXIF orientation (PIL's `load_img` does not); sharp also ignores embedded ICC profiles,
-// as PIL does.
+// PNG, WebP, GIF, TIFF, AVIF/HEIF and SVG; like PIL's `load_img` it applies neither EXIF orientation nor
+// (with ignoreIcc) embedded ICC profiles. In a browser, the browser's own decoder through a canvas.
 import { ArgumentError } from '../errors';
 import type { OpenedImage } from './pil-convert';
 
