@@ -72,6 +72,8 @@ export type {
   Interpolation,
   LoadImageOptions,
 } from './preprocess/image';
+export { IMAGE_EXTENSIONS, imageDatasetFromDirectory } from './preprocess/dataset';
+export type { DatasetInterpolation, ImageBatch, ImageDataset, ImageDatasetOptions, LabelMode, Subset } from './preprocess/dataset';
 export { loadWeights, readWeightsSource } from './weights/apply';
 export type { LoadWeightsOptions, WeightsSource } from './weights/apply';
 export { readWeights, readWeightsFile } from './weights/h5';
