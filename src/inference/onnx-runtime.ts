@@ -3,7 +3,8 @@
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { KerasApplicationsError } from '../errors';
+import { checkOptionNames, formatValue } from '../applications/common';
+import { ArgumentError, KerasApplicationsError } from '../errors';
 import { exportOnnx } from './onnx-export';
 import type { Predictor } from './types';
 
@@ -44,6 +45,7 @@ async function loadOnnxRuntime(): Promise<OnnxRuntime> {
  * `OnnxRuntimeUnavailableError` without onnxruntime-node, so a caller can fall back to a tfjs engine.
  */
 export async function onnxPredictor(model: tfl.LayersModel, options: OnnxPredictorOptions = {}): Promise<OnnxPredictor> {
+  validateOptions(options);
   const onnx = exportOnnx(model);
   const ort = await loadOnnxRuntime();
   const session = await ort.InferenceSession.create(onnx, {
@@ -72,4 +74,21 @@ export async function onnxPredictor(model: tfl.LayersModel, options: OnnxPredict
       void session.release();
     },
   };
+}
+
+function validateOptions(options: OnnxPredictorOptions): void {
+  checkOptionNames('onnxPredictor', options, ['executionProviders', 'intraOpNumThreads']);
+  const { executionProviders, intraOpNumThreads } = options;
+  if (
+    executionProviders !== undefined &&
+    (!Array.isArray(executionProviders) || executionProviders.length === 0 || !executionProviders.every((p) => typeof p === 'string' && p !== ''))
+  ) {
+    throw new ArgumentError(
+      `\`executionProviders\` must be a non-empty list of ONNX Runtime provider names (e.g. ['cuda', 'cpu']). ` +
+        `Received: executionProviders=${formatValue(executionProviders)}`,
+    );
+  }
+  if (intraOpNumThreads !== undefined && (!Number.isInteger(intraOpNumThreads) || intraOpNumThreads < 1)) {
+    throw new ArgumentError(`\`intraOpNumThreads\` must be an integer >= 1. Received: intraOpNumThreads=${formatValue(intraOpNumThreads)}`);
+  }
 }
