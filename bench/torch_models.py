@@ -1,0 +1,47 @@
+"""PyTorch side of bench/pytorch-compare.ts: torchvision models with the Keras models' shapes, random weights.
+
+Speaks JSON lines on stdin/stdout so the Node orchestrator can interleave its runs with ours:
+  {"cmd": "load", "model": "resnet50", "batch": 1}  ->  {"ok": true, "params": 25557032}
+  {"cmd": "run"}                                    ->  {"ms": 81.2}
+Threads: PYTORCH_THREADS (default 2, the cores of the machine the issue measured on).
+"""
+import json
+import os
+import sys
+import time
+
+import torch
+import torchvision.models as models
+
+BUILDERS = {
+    "resnet50": models.resnet50,
+    "mobilenetv2": models.mobilenet_v2,
+    "efficientnetb0": models.efficientnet_b0,
+    "vgg16": models.vgg16,
+}
+
+
+def main() -> None:
+    torch.set_num_threads(int(os.environ.get("PYTORCH_THREADS", "2")))
+    torch.manual_seed(0)
+    model = None
+    x = None
+    for line in sys.stdin:
+        msg = json.loads(line)
+        if msg["cmd"] == "load":
+            model = BUILDERS[msg["model"]](weights=None).eval()
+            x = torch.rand(msg["batch"], 3, 224, 224)
+            reply = {"ok": True, "params": sum(p.numel() for p in model.parameters()), "threads": torch.get_num_threads()}
+        elif msg["cmd"] == "run":
+            with torch.inference_mode():
+                start = time.perf_counter()
+                model(x)
+                reply = {"ms": (time.perf_counter() - start) * 1000}
+        else:
+            reply = {"error": f"unknown command {msg['cmd']}"}
+        sys.stdout.write(json.dumps(reply) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+// compileForInference: a LayersModel prepared for prediction on the fastest engine that works here, or on the
+// one the user names. The model itself stays as it is, for training and saving.
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { checkOptionNames, formatValue } from '../applications/common';
+import { ArgumentError } from '../errors';
+import { fusedPredictor } from './fused';
+import type { InferenceEngine, Predictor } from './types';
+
+export type EngineChoice = 'auto' | InferenceEngine;
+
+export interface CompileForInferenceOptions {
+  /**
+   * 'auto' (default): onnxruntime when onnxruntime-node loads and the model exports to ONNX, else tfjs-fused.
+   * A named engine is used or the call fails, with no fallback.
+   */
+  engine?: EngineChoice;
+}
+
+/** Forces an engine when `options.engine` is absent or 'auto': one of ENGINES. */
+export const ENGINE_ENV_VAR = 'KERAS_APPLICATIONS_ENGINE';
+const VERBOSE_ENV_VAR = 'KERAS_APPLICATIONS_VERBOSE';
+const ENGINES: readonly EngineChoice[] = ['auto', 'onnxruntime', 'tfjs-fused', 'tfjs'];
+/** The order 'auto' tries. 'tfjs' ends it: the fused engine declines only models it cannot run (several inputs). */
+const AUTO_ORDER: readonly InferenceEngine[] = ['onnxruntime', 'tfjs-fused', 'tfjs'];
+
+/**
+ * Prepares `model` for prediction. The predictor is a snapshot of the weights: compile again after training.
+ * Set KERAS_APPLICATIONS_VERBOSE=1 to print which engine was chosen and why the others were not.
+ */
+export async function compileForInference(model: tfl.LayersModel, options: CompileForInferenceOptions = {}): Promise<Predictor> {
+  checkOptionNames('compileForInference', options, ['engine']);
+  const requested = options.engine ?? 'auto';
+  if (!ENGINES.includes(requested)) {
+    throw new ArgumentError(`engine: unknown engine ${formatValue(requested)}. Allowed: ${ENGINES.join(', ')}`);
+  }
+  const engine = requested === 'auto' ? engineFromEnv() : requested;
+  if (engine !== 'auto') return startEngine(engine, model);
+  const skipped: string[] = [];
+  for (const candidate of AUTO_ORDER) {
+    try {
+      const predictor = await startEngine(candidate, model);
+      if (readEnv(VERBOSE_ENV_VAR) === '1') {
+        console.error(`keras-applications: predicting with '${candidate}' on '${tf.getBackend()}'${skipped.length ? ` [${skipped.join('; ')}]` : ''}`);
+      }
+      return predictor;
+    } catch (err) {
+      skipped.push(`${candidate}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  throw new Error(`No inference engine could run '${model.name}': ${skipped.join('; ')}`);
+}
+
+function engineFromEnv(): EngineChoice {
+  const value = readEnv(ENGINE_ENV_VAR);
+  if (value === undefined) return 'auto';
+  if (!ENGINES.includes(value as EngineChoice)) {
+    throw new ArgumentError(`${ENGINE_ENV_VAR}: unknown engine '${value}'. Allowed: ${ENGINES.join(', ')}`);
+  }
+  return value as EngineChoice;
+}
+
+async function startEngine(engine: InferenceEngine, model: tfl.LayersModel): Promise<Predictor> {
+  switch (engine) {
+    case 'onnxruntime': {
+      // Imported on demand: it needs Node and the optional onnxruntime-node.
+      const { onnxPredictor } = await import('./onnx-runtime');
+      return onnxPredictor(model);
+    }
+    case 'tfjs-fused':
+      return fusedPredictor(model);
+    case 'tfjs':
+      return layersPredictor(model);
+  }
+}
+
+/** The model's own predict(), behind the Predictor interface. */
+function layersPredictor(model: tfl.LayersModel): Predictor {
+  return {
+    engine: 'tfjs',
+    predict: (x) => Promise.resolve(model.predict(x) as tf.Tensor | tf.Tensor[]),
+    dispose: () => {},
+  };
+}
+
+function readEnv(name: string): string | undefined {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  const value = env?.[name]?.trim();
+  return value ? value : undefined;
+}
