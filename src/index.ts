@@ -83,6 +83,8 @@ export { loadModel, modelFiles, saveModel } from './weights/model-files';
 export type { LayerWeights, WeightTensor, WeightsFile } from './weights/types';
 export { defaultCacheDir, fetchBytes, getFile } from './weights/download';
 export type { GetFileOptions } from './weights/download';
+export { createFeatureModel, featureExtractor, FEATURE_STRIDES } from './features';
+export type { FeatureExtractor, FeatureInfo, FeatureModel, FeatureModelOptions } from './features';
 export { ensureBackend, getBackendChoice, selectBackend } from './backend';
 export type { BackendChoice, BackendName } from './backend';
 export { ArgumentError, DownloadError, KerasApplicationsError, WeightsFileError, WeightsMismatchError } from './errors';
