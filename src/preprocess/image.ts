@@ -38,7 +38,7 @@ export interface ImgToArrayOptions {
 }
 
 /** Decoded pixels: `height × width × channels` values, row-major, channels last (uint16 only for 16-bit greyscale). */
-export interface DecodedImage<Data extends Uint8Array | Uint16Array = Uint8Array | Uint16Array> extends Pixels<Data> {}
+export type DecodedImage<Data extends Uint8Array | Uint16Array = Uint8Array | Uint16Array> = Pixels<Data>;
 
 const INTERPOLATIONS: readonly Interpolation[] = ['nearest', 'bilinear', 'bicubic', 'hamming', 'box', 'lanczos'];
 const COLOR_MODES: readonly ColorMode[] = ['rgb', 'grayscale', 'rgba'];
