@@ -1,13 +1,13 @@
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBackend } from '../src/backend';
 import { ArgumentError } from '../src/errors';
 import { imageDatasetFromDirectory, type ImageBatch, type ImageDataset, type ImageDatasetOptions } from '../src/preprocess/dataset';
+import { writeImage } from './helpers/image-folder';
 
 // A folder laid out as Keras expects: one sub-folder per class. Every image is one flat grey whose value
 // names the file (FILE_VALUES), so a batch's pixels tell which files it holds.
@@ -20,26 +20,18 @@ const FILES: Record<string, string[]> = {
 const FILE_VALUES = new Map<string, number>();
 const QUIET = { verbose: false } as const;
 
-async function writeImage(path: string, value: number, width = 6, height = 6): Promise<void> {
-  const pixels = Buffer.alloc(width * height * 3, value);
-  const image = sharp(pixels, { raw: { width, height, channels: 3 } });
-  await (path.toLowerCase().endsWith('png') ? image.png() : image.jpeg({ quality: 100 })).toFile(path);
-}
-
 beforeAll(async () => {
   await ensureBackend();
   let value = 10;
   for (const [folder, files] of Object.entries(FILES)) {
     for (const file of files) {
       const path = join(root, folder, file);
-      mkdirSync(join(path, '..'), { recursive: true });
       await writeImage(path, value);
       FILE_VALUES.set(path, value);
       value += 20;
     }
   }
   // Not indexed: a hidden folder, a file that is not an image, a file at the top.
-  mkdirSync(join(root, '.hidden'));
   await writeImage(join(root, '.hidden', 'h.png'), 1);
   writeFileSync(join(root, 'cats', 'notes.txt'), 'not an image');
   await writeImage(join(root, 'top.png'), 2);
@@ -113,9 +105,7 @@ describe('imageDatasetFromDirectory: files and classes', () => {
 
   it('enters linked folders only with followLinks', async () => {
     const linked = mkdtempSync(join(tmpdir(), 'image-folder-links-'));
-    mkdirSync(join(linked, 'a'));
     await writeImage(join(linked, 'a', 'own.png'), 40);
-    mkdirSync(join(linked, 'elsewhere'));
     symlinkSync(join(root, 'dogs'), join(linked, 'a', 'link'));
     const without = await imageDatasetFromDirectory(linked, { ...SMALL, classNames: ['a'] });
     const withLinks = await imageDatasetFromDirectory(linked, { ...SMALL, classNames: ['a'], followLinks: true });
@@ -163,11 +153,10 @@ describe('imageDatasetFromDirectory: batches', () => {
 
   it('crops to the aspect ratio when asked instead of stretching', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'image-folder-wide-'));
-    mkdirSync(join(folder, 'wide'));
     // 12 × 4: columns 0-3 black, 4-7 grey 100, 8-11 grey 200; the centred 4 × 4 crop is all 100.
-    const pixels = Buffer.alloc(12 * 4 * 3);
+    const pixels = new Uint8Array(12 * 4 * 3);
     for (let i = 0; i < 12 * 4; i++) pixels.fill(Math.floor((i % 12) / 4) * 100, i * 3, i * 3 + 3);
-    await sharp(pixels, { raw: { width: 12, height: 4, channels: 3 } }).png().toFile(join(folder, 'wide', 'w.png'));
+    await writeImage(join(folder, 'wide', 'w.png'), pixels, 12, 4);
     const cropped = await pass(await imageDatasetFromDirectory(folder, { ...SMALL, cropToAspectRatio: true }));
     expect(new Set(cropped.xs[0])).toEqual(new Set([100]));
     const stretched = await pass(await imageDatasetFromDirectory(folder, { ...SMALL, interpolation: 'nearest' }));
