@@ -10,7 +10,8 @@ import { generatedWeightsFile, loadFixture, relativeError } from './helpers/kera
 
 // docs/notebooks/quickstart.ipynb's code cells, run in order as one TypeScript module with tsx against the
 // built package (dist/), offline: KERAS_HOME holds the real MobileNet α=0.25 no-top file and a MobileNet
-// top file with Keras's generated fixture weights (no official top file can be had here).
+// top file with Keras's generated fixture weights (no official top file can be had here). The notebook's
+// own image, test/data/images/elephant.jpg, is the photo Keras computed the reference features from.
 // `KERAS_APPS_TSLAB=1` also executes the notebook itself in tslab with jupyter nbconvert.
 const root = fileURLToPath(new URL('..', import.meta.url));
 const notebookDir = join(root, 'docs/notebooks');
@@ -24,7 +25,7 @@ const notebook = JSON.parse(readFileSync(join(notebookDir, 'quickstart.ipynb'), 
 const codeCells = notebook.cells.filter((cell) => cell.cell_type === 'code').map((cell) => [cell.source].flat().join(''));
 
 const keras = JSON.parse(readFileSync(join(root, 'test/fixtures/keras-ref/real/mobilenet_025_features.json'), 'utf8')) as {
-  images: Record<string, { loaded_pixels: { png: string }; features: { values: number[] } }>;
+  images: Record<string, { features: { values: number[] } }>;
 };
 const elephant = keras.images['elephant.jpg']!;
 
@@ -33,8 +34,6 @@ const env = {
   ...process.env,
   KERAS_HOME: home,
   KERAS_APPLICATIONS_OFFLINE: '1',
-  // The pixels Keras's load_img gave, so the features can be compared with Keras's.
-  QUICKSTART_IMAGE: join(root, 'test/fixtures/keras-ref/real', elephant.loaded_pixels.png),
 };
 
 beforeAll(async () => {

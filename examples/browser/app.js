@@ -3,7 +3,7 @@
 // on `window.result` for scripts (the repository's test reads it).
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { applications, decodePredictions, preprocessInput, selectBackend } from 'keras-applications';
+import { applications, decodePredictions, loadImageTensor, preprocessInput, selectBackend } from 'keras-applications';
 
 const params = new URLSearchParams(location.search);
 const status = document.getElementById('status');
@@ -38,22 +38,13 @@ async function main() {
   show(`${modelName} on the ${backend} backend`, 'done');
 }
 
-/** The image at `url` as a [1, height, width, 3] tensor of 0–255 values, decoded by the browser. */
+/** The image at `url` as a [1, height, width, 3] tensor, loaded as Keras's load_img (the browser decodes it). */
 async function imagePixels(url, [height, width]) {
-  const blob = await (await fetchOk(url)).blob();
-  document.getElementById('image').src = URL.createObjectURL(blob);
-  // No colour management and no premultiplied alpha, so the pixels are the file's own.
-  const bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
-  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-  const context = canvas.getContext('2d');
-  context.drawImage(bitmap, 0, 0);
-  const { data } = context.getImageData(0, 0, bitmap.width, bitmap.height);
-  return tf.tidy(() => {
-    const rgba = tf.tensor3d(data, [bitmap.height, bitmap.width, 4], 'int32');
-    const rgb = tf.cast(tf.slice(rgba, [0, 0, 0], [-1, -1, 3]), 'float32');
-    // Keras's load_img resizes with PIL's nearest filter: half-pixel centres, as tfjs's halfPixelCenters.
-    return tf.expandDims(tf.image.resizeNearestNeighbor(rgb, [height, width], false, true), 0);
-  });
+  document.getElementById('image').src = url;
+  const image = await loadImageTensor(url, { targetSize: [height, width] });
+  const batch = tf.expandDims(image, 0);
+  image.dispose();
+  return batch;
 }
 
 /** Raw little-endian float32 pixels ([1, height, width, 3]) from `url`. */
