@@ -1,4 +1,3 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -8,14 +7,14 @@ import { ArgumentError } from '../src/errors';
 import { exportOnnx, OnnxExportError } from '../src/inference/onnx-export';
 import { onnxPredictor } from '../src/inference/onnx-runtime';
 import { loadWeights } from '../src/weights/apply';
-import type { WeightsFile } from '../src/weights/types';
-import { builderOptions, fixtureInput, generatedWeightsFile, loadFixture, outputError, relativeError } from './helpers/keras-ref';
+import { describeEngineReference, fixtureConfig, REPRESENTATIVE_CONFIGS } from './helpers/engine-ref-suite';
 import { generatedInput } from './helpers/generator';
+import { builderOptions, fixtureInput, generatedWeightsFile, outputError, relativeError } from './helpers/keras-ref';
 import { topLeftTapOnly } from './helpers/resnext-fixture';
 import { buildTiny, H5_DIR, tinyReference } from './helpers/tiny';
 
 // The 'onnxruntime' engine: our models exported to ONNX and run by ONNX Runtime must give Keras's numbers
-// (test/fixtures/keras-ref) for one builder of every family, covering every layer type the builders use.
+// (test/fixtures/keras-ref), one config per family, so every layer type the builders use is translated.
 
 const ortError = await import('onnxruntime-node').then(
   () => undefined,
@@ -24,52 +23,34 @@ const ortError = await import('onnxruntime-node').then(
 if (ortError && process.env.CI) throw new Error(`onnxruntime-node does not load: ${ortError}`);
 if (ortError) console.warn(`inference-onnx.test.ts skipped: onnxruntime-node does not load (${ortError})`);
 
-/** One builder per family; together they use every layer type and activation the builders use. */
-const FAMILY_BUILDERS = [
-  'VGG16', 'ResNet50', 'ResNet50V2', 'Xception', 'InceptionV3', 'InceptionResNetV2', 'DenseNet121', 'NASNetMobile',
-  'MobileNet', 'MobileNetV2', 'MobileNetV3Small', 'MobileNetV3Large', 'EfficientNetB0', 'EfficientNetV2B0', 'ConvNeXtTiny',
-  'RegNetX002', 'RegNetY002', 'ResNetRS50', 'ResNeXt50',
-];
-
-/** The ResNeXt fixtures saw only the top-left tap of some kernels (test/keras-ref-resnext.test.ts). */
-const fixtureWeights = (builder: string, weights: WeightsFile) => (builder.startsWith('ResNeXt') ? topLeftTapOnly(weights) : weights);
-
 const TOLERANCE = 1e-4;
-const REPORT = '.tmp/keras-ref-errors.jsonl';
+/** One thread: the test workers already share the machine's cores. */
+const compile = (model: tfl.LayersModel) => onnxPredictor(model, { intraOpNumThreads: 1 });
 
 beforeAll(ensureBackend);
 
-describe.skipIf(ortError)('onnxruntime engine equals Keras', () => {
-  for (const builder of FAMILY_BUILDERS) {
-    describe(builder, () => {
-      for (const config of loadFixture(builder).configs) {
-        it(`${config.id}: ${config.call}`, async () => {
-          const weights = fixtureWeights(builder, generatedWeightsFile(config));
-          const model = await getApplication(builder).build({ ...builderOptions(config.kwargs), weights });
-          // One thread: the test workers already share the machine's cores.
-          const predictor = await onnxPredictor(model, { intraOpNumThreads: 1 });
-          model.dispose();
-          const input = fixtureInput(config);
-          const output = (await predictor.predict(input)) as tf.Tensor;
-          try {
-            expect(output.shape).toEqual(config.numerics.output.shape);
-            const error = outputError(config, await output.data());
-            mkdirSync('.tmp', { recursive: true });
-            appendFileSync(REPORT, `${JSON.stringify({ builder, config: config.id, error, backend: 'onnxruntime' })}\n`);
-            expect(error).toBeLessThanOrEqual(TOLERANCE);
-          } finally {
-            tf.dispose([input, output]);
-            predictor.dispose();
-          }
-        });
-      }
-    });
-  }
+describe.skipIf(ortError)('onnxruntime', () => {
+  // Besides one config per family: VGG16's top, whose Flatten must keep Keras's NHWC order.
+  describeEngineReference('onnxruntime', compile, [...REPRESENTATIVE_CONFIGS, ['VGG16', 'top_default']], TOLERANCE);
+
+  it("ResNeXt50's grouped convolution (DepthwiseConv2D with a depth multiplier, a 5-D Reshape, LambdaSum)", async () => {
+    const config = fixtureConfig('ResNeXt50', 'notop_avg_128x160');
+    const weights = topLeftTapOnly(generatedWeightsFile(config));
+    const model = await getApplication('ResNeXt50').build({ ...builderOptions(config.kwargs), weights });
+    const predictor = await compile(model);
+    model.dispose();
+    const input = fixtureInput(config);
+    const output = (await predictor.predict(input)) as tf.Tensor;
+    expect(output.shape).toEqual(config.numerics.output.shape);
+    expect(outputError(config, await output.data())).toBeLessThanOrEqual(TOLERANCE);
+    tf.dispose([input, output]);
+    predictor.dispose();
+  });
 
   it('runs a batch of two through a nested Sequential with weights Keras wrote (tiny_legacy.h5)', async () => {
     const model = buildTiny();
     await loadWeights(model, `${H5_DIR}tiny_legacy.h5`);
-    const predictor = await onnxPredictor(model, { intraOpNumThreads: 1 });
+    const predictor = await compile(model);
     const input = tf.tensor(generatedInput(tinyReference.input.shape), tinyReference.input.shape);
     const output = (await predictor.predict(input)) as tf.Tensor;
     const rows = (await output.array()) as number[][];
