@@ -3,12 +3,9 @@
 // which Node's worker_threads cannot start, and the worker then receives the main script as a Blob; and its
 // C++ caps the thread pool at os.cpus().length / 2 (two hyperthreads per core assumed), one thread on a 2-core
 // machine. Everything else is tfjs's own threaded-SIMD binary and Emscripten's Node pthread support.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import os from 'node:os';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { formatValue } from '../applications/common';
+import { isNode } from '../env';
 import { ArgumentError, KerasApplicationsError } from '../errors';
 
 /** tfjs-backend-wasm pre-starts 8 pthread workers; a larger pool cannot start. */
@@ -20,18 +17,27 @@ interface PThreadWorkers {
 }
 
 /**
- * Makes 'wasm' the tfjs backend, running XNNPACK on `threads` threads (default: every core). Call it before
+ * Makes 'wasm' the tfjs backend, running XNNPACK on `threads` threads (default: every core, at most 8). Call it before
  * anything starts the wasm backend (model builders keep a backend the application set). Node only.
  * Returns the number of threads tfjs reports.
  */
-export async function useThreadedWasmBackend(threads: number = os.availableParallelism()): Promise<number> {
+export async function useThreadedWasmBackend(threads?: number): Promise<number> {
+  if (!isNode()) throw new KerasApplicationsError('useThreadedWasmBackend() runs in Node.js only');
+  // Imported here, not above, so that browser bundles of the package never see Node's modules.
+  const [{ mkdtempSync, rmSync, writeFileSync }, { createRequire }, { default: os }, { join }] = await Promise.all([
+    import('node:fs'),
+    import('node:module'),
+    import('node:os'),
+    import('node:path'),
+  ]);
+  threads ??= Math.min(os.availableParallelism(), MAX_THREADS);
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
     throw new ArgumentError(`threads: ${typeof threads === 'number' ? String(threads) : formatValue(threads)} is not allowed. Allowed: an integer from 1 to ${MAX_THREADS}`);
   }
   if (tf.engine().registry['wasm'] != null) {
     throw new KerasApplicationsError('useThreadedWasmBackend() must run before the wasm backend starts; it has already started');
   }
-  const wasm = await import(WASM_PACKAGE);
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
   const require = createRequire(import.meta.url);
   const { wasmWorkerContents } = require(`${WASM_PACKAGE}/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js`) as { wasmWorkerContents: string };
   const mainScript = require.resolve(`${WASM_PACKAGE}/wasm-out/tfjs-backend-wasm-threaded-simd.js`);
