@@ -223,12 +223,21 @@ describe('loadImage: sources', () => {
       bytes,
       padded.subarray(3, 3 + bytes.length),
       new Uint8Array(bytes).buffer,
+      `data:image/jpeg;base64,${bytes.toString('base64')}`,
     ];
     for (const source of sources) expect((await loadImage(source, options)).data).toEqual(expected);
   });
 
-  it('reports an HTTP error as a DownloadError naming the URL', async () => {
+  it('reports an HTTP error or a refused connection as a DownloadError naming the URL', async () => {
     await expect(loadImage(`${base}/missing.jpg`)).rejects.toThrow(new DownloadError(`Could not fetch image ${base}/missing.jpg: HTTP 404`));
+    // A port that was free a moment ago: nothing listens there.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const error = await loadImage(`http://127.0.0.1:${port}/dog.jpg`).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DownloadError);
+    expect((error as Error).message).toMatch(new RegExp(`^Could not fetch image http://127.0.0.1:${port}/dog.jpg: fetch failed: .*ECONNREFUSED`));
   });
 
   it('takes ImageData-like RGBA pixels as they are', async () => {

@@ -6,7 +6,7 @@ import { decodeInBrowser, decodeWithSharp, fromImageData, isDrawable, isImageDat
 import type { OpenedImage } from './pil-convert';
 
 /**
- * A path or `file:` URL (Node), an http(s) URL (string or `URL`, fetched), the bytes of an image file
+ * A path or `file:` URL (Node), an http(s) or `data:` URL (string or `URL`, fetched), the bytes of an image file
  * (`Uint8Array`, `Buffer`, `ArrayBuffer`), or in a browser an `HTMLImageElement`, canvas, `ImageBitmap`
  * or `ImageData`.
  */
@@ -32,7 +32,8 @@ export async function openImage(source: ImageSource): Promise<OpenedImage> {
 async function readBytes(source: ImageSource): Promise<{ bytes: Uint8Array; name: string }> {
   if (source instanceof Uint8Array) return { bytes: source, name: `<${source.byteLength} bytes>` };
   if (source instanceof ArrayBuffer) return { bytes: new Uint8Array(source), name: `<${source.byteLength} bytes>` };
-  const url = source instanceof URL ? source : typeof source === 'string' && /^[a-z][a-z\d+.-]*:\/\//i.test(source) ? new URL(source) : null;
+  // Any scheme followed by '//', and data: URLs; 'C:\\…' stays a path.
+  const url = source instanceof URL ? source : typeof source === 'string' && /^([a-z][a-z\d+.-]*:\/\/|data:)/i.test(source) ? new URL(source) : null;
   if (url && url.protocol !== 'file:') return { bytes: await fetchImage(url), name: `'${url.href}'` };
   if (typeof source !== 'string' && !url) {
     throw new ArgumentError(
@@ -56,7 +57,10 @@ async function fetchImage(url: URL | string): Promise<Uint8Array> {
   try {
     response = await fetch(url);
   } catch (error) {
-    throw new DownloadError(`Could not fetch image ${String(url)}: ${error instanceof Error ? error.message : String(error)}`);
+    // Node's fetch says only 'fetch failed'; the reason (ECONNREFUSED, …) is its cause.
+    const cause = (error as { cause?: unknown }).cause;
+    const why = [error, cause].filter((e): e is Error => e instanceof Error).map((e) => e.message).join(': ');
+    throw new DownloadError(`Could not fetch image ${String(url)}: ${why || String(error)}`);
   }
   if (!response.ok) throw new DownloadError(`Could not fetch image ${String(url)}: HTTP ${response.status}`);
   return new Uint8Array(await response.arrayBuffer());
