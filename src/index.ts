@@ -83,6 +83,8 @@ export { loadModel, modelFiles, saveModel } from './weights/model-files';
 export type { LayerWeights, WeightTensor, WeightsFile } from './weights/types';
 export { defaultCacheDir, fetchBytes, getFile } from './weights/download';
 export type { GetFileOptions } from './weights/download';
+export { classify, clearModelCache, loadClassifier } from './classify';
+export type { ClassifyInput, ClassifyOptions, TagMusicOptions } from './classify';
 export { createFeatureModel, featureExtractor, FEATURE_STRIDES } from './features';
 export type { FeatureExtractor, FeatureInfo, FeatureModel, FeatureModelOptions } from './features';
 export { compileForInference, ENGINE_ENV_VAR } from './inference/index';

@@ -1,0 +1,144 @@
+// One-line classification: `await classify('photo.jpg', { model: 'ResNet50' })`. The model is built and
+// weighted on first use and kept for the rest of the process (one per model and weights).
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { checkOptionNames, formatValue } from './applications/common';
+import type { WeightsDownloadOptions } from './applications/official-weights';
+import { getApplication, preprocessInput, type AnyApplicationEntry, type ApplicationEntry, type ApplicationName } from './applications/registry';
+import { ArgumentError } from './errors';
+import { loadImageTensor, type ImageSource } from './preprocess/image';
+import { decodePredictions, type ImagenetPrediction } from './preprocess/imagenet';
+import { computeMelgram, type AudioSource } from './preprocess/melgram';
+import { decodeMusicTags, type MusicTag } from './preprocess/music-tags';
+
+export interface ClassifyOptions extends WeightsDownloadOptions {
+  /** A name of the registry (`applications`), e.g. `'MobileNetV2'`. Default `'ResNet50'`. */
+  model?: ApplicationName;
+  /** How many classes (or tags) to return per input, best first. Default 5. */
+  top?: number;
+  /**
+   * `'imagenet'` (the official Keras file, downloaded once into the Keras cache; for MusicTaggerCRNN its
+   * author's `'msd'` file), the path or URL of a weights file, or `null` (random). Default: the official file.
+   */
+  weights?: string | null;
+}
+
+/** Options for the music tagger: the same, with `model: 'MusicTaggerCRNN'`. */
+export type TagMusicOptions = ClassifyOptions & { model: 'MusicTaggerCRNN' };
+
+/** An image: a path or file bytes (JPEG, PNG, … as `loadImage` reads), or a `[height, width, 3]` tensor of 0–255 RGB values. */
+export type ClassifyInput = ImageSource | tf.Tensor3D;
+
+const OPTION_NAMES = ['model', 'top', 'weights', 'cacheDir', 'onProgress', 'timeoutMs', 'offline'];
+const DEFAULT_MODEL: ApplicationName = 'ResNet50';
+
+/** Built models by model name and weights; promises, so that concurrent calls share one build. */
+const models = new Map<string, Promise<tfl.LayersModel>>();
+
+/**
+ * The top ImageNet classes of an image (or, for `model: 'MusicTaggerCRNN'`, the top tags of an mp3/wav clip),
+ * best first. Images are loaded as Keras's `load_img` does at the model's size and preprocessed for it;
+ * tensors of another size are resized bilinearly. The model is built once per process (see `loadClassifier`).
+ *
+ * ```ts
+ * const [best] = await classify('elephant.jpg', { model: 'ResNet50', top: 3 });
+ * // { classId: 'n02504458', className: 'African_elephant', probability: 0.9… }
+ * ```
+ */
+export function classify(clip: AudioSource, options: TagMusicOptions): Promise<MusicTag[]>;
+export function classify(clips: AudioSource[], options: TagMusicOptions): Promise<MusicTag[][]>;
+export function classify(image: ClassifyInput, options?: ClassifyOptions): Promise<ImagenetPrediction[]>;
+/** Several images (an array, or a `[batch, height, width, 3]` tensor): one list of classes per image. */
+export function classify(images: ClassifyInput[] | tf.Tensor4D, options?: ClassifyOptions): Promise<ImagenetPrediction[][]>;
+export async function classify(
+  input: ClassifyInput | ClassifyInput[] | tf.Tensor4D,
+  options: ClassifyOptions = {},
+): Promise<ImagenetPrediction[] | ImagenetPrediction[][] | MusicTag[] | MusicTag[][]> {
+  checkOptionNames('classify', options, OPTION_NAMES);
+  const { model: name = DEFAULT_MODEL, top = 5, weights, ...download } = options;
+  if (!Number.isInteger(top) || top < 1) throw new ArgumentError(`\`top\` must be a positive integer. Received: top=${formatValue(top)}`);
+  const entry = getApplication(name);
+  const single = !Array.isArray(input) && !(input instanceof tf.Tensor && input.rank === 4);
+  const inputs = Array.isArray(input) ? input : [input];
+  if (inputs.length === 0) throw new ArgumentError('`classify` needs at least one input. Received: []');
+  // Inputs first, so that a wrong path fails before a weights download.
+  const batch = entry.kind === 'audio' ? await melgramBatch(inputs) : await imageBatch(inputs, entry);
+  let scores: tf.Tensor | undefined;
+  try {
+    const network = await loadClassifier(entry.kerasName as ApplicationName, { weights, ...download });
+    scores = network.predict(batch) as tf.Tensor;
+    const decoded = entry.kind === 'audio' ? decodeMusicTags(scores, top) : decodePredictions(scores, top);
+    return single ? decoded[0]! : decoded;
+  } finally {
+    tf.dispose([batch, ...(scores ? [scores] : [])]);
+  }
+}
+
+/**
+ * The model `classify` uses for `name` and `weights`: built and weighted on the first call, the same
+ * instance afterwards. Do not dispose it yourself; `clearModelCache()` does.
+ */
+export function loadClassifier(
+  name: ApplicationName,
+  options: Pick<ClassifyOptions, 'weights'> & WeightsDownloadOptions = {},
+): Promise<tfl.LayersModel> {
+  const entry = getApplication(name);
+  const { weights = entry.kind === 'audio' ? 'msd' : 'imagenet', ...download } = options;
+  // The music tagger's official file is its author's 'msd' weights.
+  const resolved = entry.kind === 'audio' && weights === 'imagenet' ? 'msd' : weights;
+  const key = `${entry.kerasName}\n${resolved}`;
+  let model = models.get(key);
+  if (!model) {
+    model = (entry as AnyApplicationEntry).build({ weights: resolved, ...download } as never);
+    models.set(key, model);
+    // A failed build is not kept: the next call tries again (e.g. once the file is in the cache).
+    model.catch(() => models.delete(key));
+  }
+  return model;
+}
+
+/** Disposes every model `classify` has built and forgets them; the next call builds afresh. */
+export async function clearModelCache(): Promise<void> {
+  const pending = [...models.values()];
+  models.clear();
+  const built = await Promise.allSettled(pending);
+  for (const result of built) if (result.status === 'fulfilled') result.value.dispose();
+}
+
+/** The images as one preprocessed `[n, size, size, 3]` batch for `entry`. */
+async function imageBatch(inputs: (ClassifyInput | tf.Tensor4D)[], entry: ApplicationEntry): Promise<tf.Tensor4D> {
+  const size = entry.defaultSize;
+  const images = await Promise.all(
+    inputs.map(async (input) => {
+      if (!(input instanceof tf.Tensor)) return loadImageTensor(input, { targetSize: [size, size] });
+      if ((input.rank !== 3 && input.rank !== 4) || input.shape.at(-1) !== 3) {
+        throw new ArgumentError(
+          `An image tensor must be [height, width, 3] or [batch, height, width, 3] RGB values. Received: shape [${input.shape.join(', ')}]`,
+        );
+      }
+      return tf.tidy(() => {
+        const pixels = tf.cast(input as tf.Tensor3D | tf.Tensor4D, 'float32');
+        const sameSize = input.shape.at(-3) === size && input.shape.at(-2) === size;
+        return sameSize ? pixels : tf.image.resizeBilinear(pixels, [size, size]);
+      });
+    }),
+  );
+  return tf.tidy(() => {
+    const batch = tf.concat(images.map((image) => (image.rank === 3 ? tf.expandDims(image, 0) : image)) as tf.Tensor4D[]);
+    tf.dispose(images);
+    return preprocessInput(batch, entry.kerasName) as tf.Tensor4D;
+  });
+}
+
+/** MusicTaggerCRNN's input for each clip, as one batch. */
+async function melgramBatch(clips: unknown[]): Promise<tf.Tensor4D> {
+  const isAudio = (clip: unknown): clip is AudioSource => typeof clip === 'string' || clip instanceof Uint8Array || clip instanceof ArrayBuffer;
+  const wrong = clips.find((clip) => !isAudio(clip));
+  if (wrong !== undefined) {
+    throw new ArgumentError(`MusicTaggerCRNN classifies mp3 or wav clips: a path or the file's bytes. Received: ${formatValue(wrong)}`);
+  }
+  const melgrams = await Promise.all((clips as AudioSource[]).map((clip) => computeMelgram(clip)));
+  const batch = tf.stack(melgrams) as tf.Tensor4D;
+  tf.dispose(melgrams);
+  return batch;
+}

@@ -1,0 +1,109 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { classify, clearModelCache, loadClassifier } from '../src/classify';
+import { ensureBackend } from '../src/backend';
+import { ArgumentError, DownloadError } from '../src/errors';
+import { writeLegacyWeights } from './helpers/h5-writer';
+import { fixtureInput, generatedWeightsFile, loadFixture } from './helpers/keras-ref';
+
+// MobileNetV3Small (its preprocessing is inside the model, so a raw-pixel tensor goes in as Keras fed it) with
+// the fixture's deterministic weights, written as a legacy .h5 file: classify() must rank Keras's logits.
+const config = loadFixture('MobileNetV3Small').configs.find((c) => c.id === 'top_default')!;
+const classIndex = JSON.parse(readFileSync('src/preprocess/imagenet_class_index.json', 'utf8')) as Record<string, [string, string]>;
+const dir = mkdtempSync(join(tmpdir(), 'keras-classify-one-line-'));
+const weights = join(dir, 'mobilenet_v3_small.h5');
+const ELEPHANT = 'test/data/images/elephant.jpg';
+const CAT = 'test/data/images/cat.jpg';
+const saved = { ...process.env };
+
+beforeAll(async () => {
+  await ensureBackend();
+  await writeLegacyWeights(weights, generatedWeightsFile(config));
+  process.env.KERAS_HOME = join(dir, 'keras-home');
+  process.env.KERAS_APPLICATIONS_OFFLINE = '1';
+});
+afterAll(async () => {
+  await clearModelCache();
+  process.env = saved;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function softmax(logits: number[]): number[] {
+  const max = Math.max(...logits);
+  const exps = logits.map((v) => Math.exp(v - max));
+  const sum = exps.reduce((a, b) => a + b, 0);
+  return exps.map((v) => v / sum);
+}
+
+describe('classify', () => {
+  it("ranks Keras's classes for a pixel tensor, with Keras's probabilities", async () => {
+    const input = fixtureInput(config) as tf.Tensor4D;
+    const [predictions] = await classify(input, { model: 'MobileNetV3Small', weights, top: 3 });
+    input.dispose();
+    const expected = softmax(config.numerics.output.values!)
+      .map((p, i) => [p, i] as const)
+      .sort((a, b) => b[0] - a[0])
+      .slice(0, 3);
+    expect(predictions!.map((p) => p.classId)).toEqual(expected.map(([, i]) => classIndex[i]![0]));
+    expect(predictions!.map((p) => p.className)).toEqual(expected.map(([, i]) => classIndex[i]![1]));
+    predictions!.forEach((p, k) => expect(Math.abs(p.probability - expected[k]![0])).toBeLessThan(1e-4 * expected[0]![0]));
+  });
+
+  it('builds the model once per process and weights, and clearModelCache disposes it', async () => {
+    const first = await loadClassifier('MobileNetV3Small', { weights });
+    await classify(ELEPHANT, { model: 'MobileNetV3Small', weights });
+    expect(await loadClassifier('MobileNetV3Small', { weights })).toBe(first);
+    const random = await loadClassifier('MobileNetV3Small', { weights: null });
+    expect(random).not.toBe(first);
+    await clearModelCache();
+    expect(() => first.predict(tf.zeros([1, 224, 224, 3]))).toThrow(/disposed/);
+    expect(await loadClassifier('MobileNetV3Small', { weights })).not.toBe(first);
+  });
+
+  it('takes paths, arrays of images and image tensors of any size', async () => {
+    const options = { model: 'MobileNetV3Small', weights, top: 4 } as const;
+    const one = await classify(ELEPHANT, options);
+    expect(one).toHaveLength(4);
+    expect(one.map((p) => p.probability)).toEqual([...one.map((p) => p.probability)].sort((a, b) => b - a));
+    const both = await classify([ELEPHANT, readFileSync(CAT)], options);
+    expect(both).toHaveLength(2);
+    expect(both[0]).toEqual(one);
+    expect(both[1]).toEqual(await classify(CAT, options));
+    const small = tf.randomUniform([97, 130, 3], 0, 255) as tf.Tensor3D;
+    const before = tf.memory().numTensors;
+    expect(await classify(small, options)).toHaveLength(4);
+    expect(tf.memory().numTensors).toBe(before); // no tensor left behind
+    small.dispose();
+  });
+
+  it.each([
+    [ELEPHANT, { top: 0 }, '`top` must be a positive integer. Received: top=0'],
+    [ELEPHANT, { model: 'ResNet42' }, "Unknown application 'ResNet42'. Known: VGG16, VGG19, ResNet50"],
+    [ELEPHANT, { include_top: false }, 'Unknown option `include_top` for classify'],
+    [[], {}, '`classify` needs at least one input. Received: []'],
+    ['no/such/image.jpg', {}, "Cannot read image 'no/such/image.jpg'"],
+    [[224, 224], {}, 'An image tensor must be [height, width, 3] or [batch, height, width, 3] RGB values. Received: shape [224, 224]'],
+    [[2, 2], { model: 'MusicTaggerCRNN' }, 'MusicTaggerCRNN classifies mp3 or wav clips: a path or the file\'s bytes.'],
+  ])('rejects %j (a shape: a tensor of it) with %j', async (input, options, message) => {
+    // A shape stands for a tensor of it, made here: the backend starts in beforeAll.
+    const isShape = Array.isArray(input) && input.length > 0;
+    const value = isShape ? tf.zeros(input as number[]) : input;
+    const error = await classify(value as never, options as never).catch((e: unknown) => e);
+    if (value instanceof tf.Tensor) value.dispose();
+    expect(error).toBeInstanceOf(ArgumentError);
+    expect((error as Error).message).toContain(message);
+  });
+
+  it("offline without the official file, names its URL and where to put it (and keeps no failed build)", async () => {
+    const error = await classify(ELEPHANT, { model: 'MobileNetV3Small' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DownloadError);
+    expect((error as Error).message).toContain(
+      'https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v3/weights_mobilenet_v3_small_224_1.0_float.h5',
+    );
+    expect((error as Error).message).toContain(join(dir, 'keras-home', 'models', 'weights_mobilenet_v3_small_224_1.0_float.h5'));
+    expect(await loadClassifier('MobileNetV3Small').catch((e: unknown) => e)).toBeInstanceOf(DownloadError);
+  });
+});
