@@ -65,7 +65,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       () => send(404, `no such file: ${path}`),
     );
   });
-  await new Promise<void>((done) => server.listen(options.port ?? 8080, '127.0.0.1', done));
+  await new Promise<void>((done, fail) => server.once('error', fail).listen(options.port ?? 8080, '127.0.0.1', done));
   const { port } = server.address() as AddressInfo;
   return {
     server,
@@ -91,5 +91,10 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const modelsDir = argument('--models') ?? defaultModelsDir();
   const { origin } = await serve({ port: Number(argument('--port') ?? 8080), modelsDir });
   console.log(`Serving ${REPOSITORY} and ${modelsDir} (as /models/) at ${origin}`);
-  console.log(`Open ${origin}/examples/browser/`);
+  const features = new URLSearchParams({
+    options: JSON.stringify({ alpha: 0.25, includeTop: false, pooling: 'avg' }),
+    weights: '/models/mobilenet_2_5_224_tf_no_top.h5',
+  });
+  console.log(`Classify with MobileNet (needs mobilenet_1_0_224_tf.h5 there): ${origin}/examples/browser/`);
+  console.log(`Features of MobileNet α=0.25 (the file in test/data/weights): ${origin}/examples/browser/?${features}`);
 }
