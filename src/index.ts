@@ -74,6 +74,8 @@ export type {
 } from './preprocess/image';
 export { IMAGE_EXTENSIONS, imageDatasetFromDirectory } from './preprocess/dataset';
 export type { DatasetInterpolation, ImageBatch, ImageDataset, ImageDatasetOptions, LabelMode, Subset } from './preprocess/dataset';
+export { computeFeatures, loadFeatures, saveFeatures } from './transfer/bottleneck';
+export type { BottleneckFeatures, ComputeFeaturesOptions } from './transfer/bottleneck';
 export { loadWeights, readWeightsSource } from './weights/apply';
 export type { LoadWeightsOptions, WeightsSource } from './weights/apply';
 export { readWeights, readWeightsFile } from './weights/h5';

@@ -116,10 +116,10 @@ describe('imageDatasetFromDirectory: files and classes', () => {
 });
 
 describe('imageDatasetFromDirectory: batches', () => {
-  it('yields float32 images [batch, h, w, 3] and int32 labels [batch], the last batch smaller', async () => {
+  it('yields float32 images [batch, h, w, 3] and class indices [batch] (float32, for tfjs), the last batch smaller', async () => {
     const { shapes, dtypes } = await pass(await imageDatasetFromDirectory(root, { ...QUIET, imageSize: [5, 3], batchSize: 4, seed: 1 }));
     expect(shapes).toEqual([[4, 5, 3, 3], [4], [4, 5, 3, 3], [4], [2, 5, 3, 3], [2]]);
-    expect(dtypes).toEqual(['int32', 'int32', 'int32']);
+    expect(dtypes).toEqual(['float32', 'float32', 'float32']);
   });
 
   it("gives Keras's label encodings: categorical one-hot rows, binary [batch, 1]", async () => {
@@ -163,13 +163,15 @@ describe('imageDatasetFromDirectory: batches', () => {
     expect(new Set(stretched.xs[0])).toEqual(new Set([0, 100, 200]));
   });
 
-  it('trains a model with fitDataset', async () => {
-    const dataset = await imageDatasetFromDirectory(root, { ...SMALL, batchSize: 4, seed: 2, labelMode: 'categorical' });
-    const model = tfl.sequential({ layers: [tfl.layers.flatten({ inputShape: [4, 4, 3] }), tfl.layers.dense({ units: 3, activation: 'softmax' })] });
-    model.compile({ optimizer: 'sgd', loss: 'categoricalCrossentropy' });
-    const history = await model.fitDataset(dataset, { epochs: 2, verbose: 0 });
-    expect(history.history.loss).toHaveLength(2);
-    model.dispose();
+  it('trains a model with fitDataset, with int labels and with categorical ones', async () => {
+    for (const [labelMode, loss] of [['int', 'sparseCategoricalCrossentropy'], ['categorical', 'categoricalCrossentropy']] as const) {
+      const dataset = await imageDatasetFromDirectory(root, { ...SMALL, batchSize: 4, seed: 2, labelMode });
+      const model = tfl.sequential({ layers: [tfl.layers.flatten({ inputShape: [4, 4, 3] }), tfl.layers.dense({ units: 3, activation: 'softmax' })] });
+      model.compile({ optimizer: 'sgd', loss, metrics: ['accuracy'] });
+      const history = await model.fitDataset(dataset, { epochs: 2, verbose: 0 });
+      expect(history.history.loss).toHaveLength(2);
+      model.dispose();
+    }
   });
 
   it('leaves no tensor behind but the ones it yields', async () => {

@@ -34,7 +34,10 @@ const PILLOW_FILTERS: Record<DatasetInterpolation, Interpolation> = {
 export interface ImageDatasetOptions {
   /** `'inferred'` (from the sub-folders, the default), `null` (no labels), or one integer per file in path order. */
   labels?: 'inferred' | readonly number[] | null;
-  /** `'int'` (default; int32 `[batch]`), `'categorical'` (float32 one-hot), `'binary'` (float32 `[batch, 1]`), `null` (no labels). */
+  /**
+   * `'int'` (default; class indices `[batch]`, float32 as tfjs's sparse losses need, int32 in Keras), `'categorical'`
+   * (one-hot `[batch, classes]`), `'binary'` (`[batch, 1]`), `null` (no labels).
+   */
   labelMode?: LabelMode | null;
   /** With `labels: 'inferred'`: which sub-folders are the classes, in this order (default: all, sorted). */
   classNames?: readonly string[] | null;
@@ -427,9 +430,12 @@ function toElement(images: Pixels[], labels: number[] | null, classNames: string
   });
 }
 
-/** Keras's labels_to_dataset: int32 indices, float32 one-hot rows, or float32 `[n, 1]` zeros and ones. */
+/**
+ * Keras's labels_to_dataset: class indices `[n]`, one-hot rows `[n, k]`, or zeros and ones `[n, 1]`, all float32:
+ * Keras gives indices as int32, but tfjs's sparseCategoricalCrossentropy takes float32 labels only.
+ */
 function labelTensor(labels: number[], classCount: number, labelMode: LabelMode): tf.Tensor {
-  if (labelMode === 'int') return tf.tensor1d(labels, 'int32');
+  if (labelMode === 'int') return tf.tensor1d(labels, 'float32');
   if (labelMode === 'binary') return tf.tensor2d(labels, [labels.length, 1], 'float32');
   return tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), classCount), 'float32');
 }
