@@ -65,6 +65,9 @@ export class OnnxGraph {
   /** A value's name in the other layout, once made. */
   private readonly transposed = new Map<string, string>();
 
+  /** A [N, C] value made by flattening a pooled [N, C, 1, 1] one → that one. */
+  private readonly pooledMaps = new Map<string, string>();
+
   constructor(readonly name: string) {}
 
   /** A unique name starting with `hint`. */
@@ -131,6 +134,16 @@ export class OnnxGraph {
     return x.shape.length === 4 && x.shape[1] === 1 && x.shape[2] === 1 ? x.name : this.channelsLast(x);
   }
 
+  /** Records that `flat` is the [N, C] flattening of the channels-first [N, C, 1, 1] value `pooled`. */
+  noteFlattened(flat: string, pooled: string): void {
+    this.pooledMaps.set(flat, pooled);
+  }
+
+  /** The [N, C, 1, 1] value `flat` was flattened from, if it was: reshaping back to 1×1 can read it instead. */
+  pooledMap(flat: string): string | undefined {
+    return this.pooledMaps.get(flat);
+  }
+
   addInput(name: string, dims: readonly Dim[]): void {
     this.usedNames.add(name);
     this.inputs.push({ name, dims });
@@ -142,10 +155,11 @@ export class OnnxGraph {
 
   /** The ModelProto bytes. */
   encode(): Uint8Array {
+    const { nodes, initializers } = this.liveParts();
     const graph = new ProtoWriter();
-    for (const node of this.nodes) graph.message(1, encodeNode(node));
+    for (const node of nodes) graph.message(1, encodeNode(node));
     graph.string(2, this.name);
-    for (const initializer of this.initializers) graph.message(5, encodeInitializer(initializer));
+    for (const initializer of initializers) graph.message(5, encodeInitializer(initializer));
     for (const input of this.inputs) graph.message(11, encodeValueInfo(input));
     for (const output of this.outputs) graph.message(12, encodeValueInfo(output));
 
@@ -155,6 +169,27 @@ export class OnnxGraph {
     model.message(7, graph);
     model.message(8, new ProtoWriter().string(1, '').varint(2, OPSET));
     return model.finish();
+  }
+
+  /**
+   * The nodes and initializers the outputs depend on. A translation may leave a value unused (a pooled map
+   * flattened and then reshaped back to 1×1 is read before the flatten); it is dropped here.
+   */
+  private liveParts(): { nodes: NodeRecord[]; initializers: Initializer[] } {
+    const producer = new Map<string, NodeRecord>();
+    for (const node of this.nodes) for (const output of node.outputs) producer.set(output, node);
+    const needed = new Set<string>();
+    const pending = this.outputs.map((output) => output.name);
+    while (pending.length > 0) {
+      const name = pending.pop()!;
+      if (needed.has(name)) continue;
+      needed.add(name);
+      pending.push(...(producer.get(name)?.inputs ?? []));
+    }
+    return {
+      nodes: this.nodes.filter((node) => node.outputs.some((output) => needed.has(output))),
+      initializers: this.initializers.filter((initializer) => needed.has(initializer.name)),
+    };
   }
 
   private transpose(name: string, perm: number[]): string {

@@ -121,10 +121,13 @@ function channelsLastData(config: tf.serialization.ConfigDict): void {
   }
 }
 
-/** ONNX's padding attributes for Keras's 'same' (TensorFlow pads the extra row/column at the end) or 'valid'. */
+/**
+ * ONNX's padding attributes for Keras's 'same' (TensorFlow pads the extra row/column at the end) or 'valid'.
+ * 'valid' is ONNX's default (no auto_pad): ONNX Runtime folds a ZeroPadding2D into the next Conv only then.
+ */
 function padding(value: unknown): Record<string, ReturnType<typeof string>> {
   if (value === 'same') return { auto_pad: string('SAME_UPPER') };
-  if (value === 'valid') return { auto_pad: string('VALID') };
+  if (value === 'valid') return {};
   throw new UnsupportedConfigError(`padding '${String(value)}'`);
 }
 
@@ -339,7 +342,9 @@ function globalPooling(opType: 'GlobalMaxPool' | 'GlobalAveragePool'): LayerTran
     const keepdims = (config.keepdims as boolean | undefined) ?? false;
     const pooled = graph.op(opType, [graph.channelsFirst(only(context.inputs))], keepdims ? layer.name : `${layer.name}_pooled`);
     if (keepdims) return { name: pooled, channelsFirst: true };
-    return { name: graph.op('Flatten', [pooled], layer.name, { axis: int(1) }), channelsFirst: false };
+    const flat = graph.op('Flatten', [pooled], layer.name, { axis: int(1) });
+    graph.noteFlattened(flat, pooled);
+    return { name: flat, channelsFirst: false };
   };
 }
 
@@ -361,6 +366,10 @@ const reshape: LayerTranslation = (context) => {
   const target = config.targetShape as number[];
   // A 1×1 feature map has the same order stored either way, so it can be made channels-first directly.
   const toChannelsFirst = target.length === 3 && target[0] === 1 && target[1] === 1;
+  // Squeeze-excite's pooling then Reshape((1, 1, C)): the pooled map itself (ONNX Runtime's blocked layout
+  // would otherwise leave and re-enter around the Flatten/Reshape pair).
+  const pooled = toChannelsFirst ? graph.pooledMap(x.name) : undefined;
+  if (pooled) return { name: pooled, channelsFirst: true };
   const shape = toChannelsFirst ? [0, target[2]!, 1, 1] : [0, ...target];
   const name = graph.op('Reshape', [graph.inFlatOrder(x), graph.int64s(`${layer.name}_shape`, shape)], layer.name);
   return { name, channelsFirst: toChannelsFirst };
