@@ -62,7 +62,7 @@ export async function classify(
   const inputs = Array.isArray(input) ? input : [input];
   if (inputs.length === 0) throw new ArgumentError('`classify` needs at least one input. Received: []');
   // Inputs first, so that a wrong path fails before a weights download.
-  const batch = entry.kind === 'audio' ? await melgramBatch(inputs) : await imageBatch(inputs, entry);
+  const batch = entry.kind === 'audio' ? await melgramBatch(inputs) : await preparedImageBatch(inputs, entry);
   let scores: tf.Tensor | undefined;
   try {
     const network = await loadClassifier(entry.kerasName as ApplicationName, { weights, ...download });
@@ -105,8 +105,8 @@ export async function clearModelCache(): Promise<void> {
   for (const result of built) if (result.status === 'fulfilled') result.value.dispose();
 }
 
-/** The images as one preprocessed `[n, size, size, 3]` batch for `entry`. */
-async function imageBatch(inputs: (ClassifyInput | tf.Tensor4D)[], entry: ApplicationEntry): Promise<tf.Tensor4D> {
+/** The images as one `[n, size, size, 3]` batch at `entry`'s default size, preprocessed for it. */
+export async function preparedImageBatch(inputs: (ClassifyInput | tf.Tensor4D)[], entry: ApplicationEntry): Promise<tf.Tensor4D> {
   const size = entry.defaultSize;
   const images = await Promise.all(
     inputs.map(async (input) => {

@@ -1,91 +1,132 @@
 #!/usr/bin/env node
-// The `keras-applications` command: classify images with a pretrained model, list the models.
+// The `keras-applications` command: classify images, extract features, list and summarise the models,
+// fill the weights cache for offline use.
 import { realpathSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import {
-  applications,
-  preprocessInput,
-  type AnyApplicationEntry,
-  type ApplicationEntry,
-  type ApplicationName,
-  type AudioApplicationEntry,
-} from './applications/registry';
-import { computeMelgram } from './preprocess/melgram';
-import { decodeMusicTags } from './preprocess/music-tags';
+import { applications, type AnyApplicationEntry, type ApplicationEntry, type ApplicationName } from './applications/registry';
+import { resolveOfficialWeights, type WeightsFileRef } from './applications/official-weights';
+import type { InputShape } from './applications/common';
 import { BACKEND_ENV_VAR } from './backend';
-import { KerasApplicationsError } from './errors';
-import { loadImage } from './preprocess/image';
-import { decodePredictions } from './preprocess/imagenet';
+import { classify as classifyInputs, preparedImageBatch } from './classify';
+import { ArgumentError, DownloadError, KerasApplicationsError, WeightsFileError, WeightsMismatchError } from './errors';
+import { featureExtractor } from './features';
+import type { DownloadProgress } from './weights/download';
 
 /** Where the command writes; `process` by default. */
 export interface CliIO {
   stdout: { write(text: string): unknown };
-  stderr: { write(text: string): unknown };
+  stderr: { write(text: string): unknown; isTTY?: boolean };
 }
+
+/** The exit codes, as `--help` lists them. */
+export const EXIT = { ok: 0, bug: 1, usage: 2, download: 3, input: 4, weightsFile: 5 } as const;
 
 const MODEL_NAMES = Object.keys(applications) as ApplicationName[];
 const BACKENDS = ['wasm', 'cpu', 'tensorflow', 'tensorflow-gpu'];
+const VARIANTS = ['top', 'notop', 'all'];
 
 const USAGE = `Usage:
-  keras-applications classify <image...> [options]   top ImageNet classes of JPEG or PNG images
+  keras-applications classify <image...> [options]   top ImageNet classes of images (JPEG, PNG, …)
                                                      (music tags of mp3/wav clips with --model MusicTaggerCRNN)
-  keras-applications list [--json]                   the models, their input size and accuracy
+  keras-applications features <image...> [options]   feature vectors or intermediate outputs of images
+  keras-applications list [--json]                   the models: weights size, accuracy, parameters, depth, input
+  keras-applications summary <model> [options]       layers, output shapes and parameters, as Keras's model.summary()
+  keras-applications download <model...> [--variant top|notop|all]
+                                                     fill the weights cache for offline use (progress on stderr)
   keras-applications --help | --version
 
-Options of classify:
-  --model <name>     one of the models that 'list' shows (default ResNet50)
-  --top <k>          classes shown per image (default 5)
-  --weights <w>      'imagenet' (default: the official Keras file, downloaded once into
-                     $KERAS_HOME/models or ~/.keras/models; for MusicTaggerCRNN the author's
-                     'msd' weights), the path or URL of a Keras .h5 file, or 'none' (random)
-  --backend <name>   ${BACKENDS.join(', ')} (default: the fastest one that loads)
-  --json             print JSON instead of tables
+Options:
+  --model <name>       one of the models that 'list' shows, any letter case (default ResNet50)
+  --top <k>            classify: classes shown per image (default 5)
+  --weights <w>        classify, features: 'imagenet' (default: the official Keras file, downloaded once into
+                       $KERAS_HOME/models or ~/.keras/models; for MusicTaggerCRNN the author's 'msd' weights),
+                       the path or URL of a Keras .h5 file, or 'none' (random)
+  --layer <name>       features: a layer to read (repeatable; 'summary' lists them). Without it: the pooled
+                       output of the model without its top (Keras's include_top=False, pooling='avg')
+  --no-top             summary: the model without its classifier (Keras's include_top=False)
+  --pooling <p>        summary: with --no-top, 'avg' or 'max'
+  --input-size <HxW>   summary: with --no-top, the input size, e.g. 128x160
+  --variant <v>        download: the file with the top (default), without it ('notop'), or 'all'
+  --backend <name>     ${BACKENDS.join(', ')} (default: the fastest one that loads)
+  --json               print JSON (features: every value) instead of tables
+
+Environment: KERAS_HOME (cache root), KERAS_APPLICATIONS_OFFLINE=1 (cached files only),
+KERAS_APPLICATIONS_MIRROR (replaces https://storage.googleapis.com/), KERAS_APPLICATIONS_BACKEND.
+
+Exit codes:
+  ${EXIT.ok}  success
+  ${EXIT.bug}  unexpected error (a bug: the message has a stack trace to report)
+  ${EXIT.usage}  the command line is wrong (this text follows the message)
+  ${EXIT.download}  a weights file could not be downloaded (offline, network, hash): the message names the URL
+     and the path where you can put the file by hand
+  ${EXIT.input}  an input was rejected: an image or weights path that does not exist or cannot be read
+  ${EXIT.weightsFile}  a weights file cannot be read or does not fit the model
 `;
 
-/** A command line we do not understand: reported with the usage text, exit code 2. */
+/** A command line we do not understand: reported with the usage text. */
 class UsageError extends Error {}
 
 type Options = ReturnType<typeof parse>['values'];
 
-/**
- * Runs the command for `argv` (the arguments after the program name) and returns its exit code:
- * 0 on success, 1 when the work failed, 2 for a command line we do not understand.
- */
+/** Runs the command for `argv` (the arguments after the program name) and returns its exit code (`EXIT`). */
 export async function main(argv: string[], io: CliIO = process): Promise<number> {
   try {
     const { values, positionals } = parse(argv);
     if (values.help) {
       io.stdout.write(USAGE);
-      return 0;
+      return EXIT.ok;
     }
     if (values.version) {
       io.stdout.write(`${await packageVersion()}\n`);
-      return 0;
+      return EXIT.ok;
     }
     const [command, ...rest] = positionals;
-    if (command === 'list') {
-      if (rest.length > 0) throw new UsageError(`'list' takes no arguments. Received: ${rest.join(' ')}`);
-      io.stdout.write(list(values.json));
-    } else if (command === 'classify') {
-      io.stdout.write(await classify(rest, values));
-    } else {
-      throw new UsageError(command === undefined ? 'no command given' : `unknown command '${command}'`);
+    if (values.backend !== undefined) selectBackendByName(values.backend);
+    switch (command) {
+      case 'list':
+        if (rest.length > 0) throw new UsageError(`'list' takes no arguments. Received: ${rest.join(' ')}`);
+        io.stdout.write(list(values.json));
+        return EXIT.ok;
+      case 'classify':
+        io.stdout.write(await classify(rest, values));
+        return EXIT.ok;
+      case 'features':
+        io.stdout.write(await features(rest, values));
+        return EXIT.ok;
+      case 'summary':
+        if (rest.length !== 1) throw new UsageError(`'summary' takes one model name. Received: ${rest.join(' ') || 'none'}`);
+        io.stdout.write(await summary(rest[0]!, values));
+        return EXIT.ok;
+      case 'download':
+        return await download(rest, values, io);
+      default:
+        throw new UsageError(command === undefined ? 'no command given' : `unknown command '${command}'`);
     }
-    return 0;
   } catch (error) {
-    if (error instanceof UsageError) {
-      io.stderr.write(`error: ${error.message}\n\n${USAGE}`);
-      return 2;
-    }
-    // Our own errors carry a complete message; anything else is a bug, whose stack helps.
-    const detail = error instanceof KerasApplicationsError ? error.message : error instanceof Error ? error.stack : String(error);
-    io.stderr.write(`error: ${detail}\n`);
-    return 1;
+    return reportError(error, io);
   }
+}
+
+function reportError(error: unknown, io: CliIO): number {
+  if (error instanceof UsageError) {
+    io.stderr.write(`error: ${error.message}\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  // Our own errors carry a complete message; anything else is a bug, whose stack helps.
+  const detail = error instanceof KerasApplicationsError ? error.message : error instanceof Error ? error.stack : String(error);
+  io.stderr.write(`error: ${detail}\n`);
+  return exitCode(error);
+}
+
+function exitCode(error: unknown): number {
+  if (error instanceof DownloadError) return EXIT.download;
+  if (error instanceof WeightsFileError || error instanceof WeightsMismatchError) return EXIT.weightsFile;
+  if (error instanceof ArgumentError) return EXIT.input;
+  return EXIT.bug;
 }
 
 function parse(argv: string[]) {
@@ -96,7 +137,12 @@ function parse(argv: string[]) {
       options: {
         model: { type: 'string', default: 'ResNet50' },
         top: { type: 'string', default: '5' },
-        weights: { type: 'string', default: 'imagenet' },
+        weights: { type: 'string' },
+        layer: { type: 'string', multiple: true },
+        'no-top': { type: 'boolean', default: false },
+        pooling: { type: 'string' },
+        'input-size': { type: 'string' },
+        variant: { type: 'string', default: 'top' },
         backend: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -114,47 +160,62 @@ async function packageVersion(): Promise<string> {
   return (JSON.parse(text) as { version: string }).version;
 }
 
+function selectBackendByName(backend: string): void {
+  if (!BACKENDS.includes(backend)) throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}. Received: ${backend}`);
+  process.env[BACKEND_ENV_VAR] = backend;
+}
+
+// ---- list ---------------------------------------------------------------------------------
+
+/** The Keras documentation's table (keras.io/api/applications) for every model. */
 function list(json: boolean): string {
   const rows = MODEL_NAMES.map((name) => {
     const entry: AnyApplicationEntry = applications[name];
-    const { preprocessing, metadata } = entry;
-    return entry.kind === 'image'
-      ? { model: name, inputSize: entry.defaultSize, preprocessing, parameters: metadata.parameters, top1: entry.metadata.top1 }
-      : { model: name, inputShape: entry.inputShape, preprocessing, parameters: metadata.parameters };
+    const figures = entry.kind === 'image' ? entry.metadata : undefined;
+    return {
+      model: name,
+      sizeMB: figures?.sizeMB ?? null,
+      top1: figures?.top1 ?? null,
+      top5: figures?.top5 ?? null,
+      parameters: entry.metadata.parameters,
+      depth: figures?.depth ?? null,
+      input: entry.kind === 'image' ? `${entry.defaultSize}×${entry.defaultSize}` : `${entry.inputShape.join('×')} mel`,
+      preprocessing: entry.preprocessing,
+    };
   });
   if (json) return `${JSON.stringify(rows, null, 2)}\n`;
+  const or = <T>(value: T | null, show: (v: T) => string) => (value === null ? '—' : show(value));
   return table(
-    ['Model', 'Input', 'Preprocessing', 'Parameters', 'Top-1'],
+    ['Model', 'Size (MB)', 'Top-1 Accuracy', 'Top-5 Accuracy', 'Parameters', 'Depth', 'Input'],
     rows.map((r) => [
       r.model,
-      'inputSize' in r ? `${r.inputSize}×${r.inputSize}` : `${r.inputShape.join('×')} mel`,
-      r.preprocessing,
-      r.parameters.toLocaleString('en-US'),
-      'top1' in r && r.top1 !== undefined ? percent(r.top1, 1) : '—',
+      or(r.sizeMB, String),
+      or(r.top1, (v) => percent(v, 1)),
+      or(r.top5, (v) => percent(v, 1)),
+      `${(r.parameters / 1e6).toFixed(1)}M`,
+      or(r.depth, String),
+      r.input,
     ]),
-    [false, false, false, true, true],
+    [false, true, true, true, true, true, false],
   );
 }
 
-async function classify(images: string[], options: Options): Promise<string> {
-  if (images.length === 0) throw new UsageError("'classify' needs at least one image");
+// ---- classify -----------------------------------------------------------------------------
+
+async function classify(inputs: string[], options: Options): Promise<string> {
+  if (inputs.length === 0) throw new UsageError("'classify' needs at least one image");
   const model = modelName(options.model);
   const top = Number(options.top);
   if (!Number.isInteger(top) || top < 1) throw new UsageError(`--top must be a positive integer. Received: ${options.top}`);
-  if (options.backend !== undefined) {
-    if (!BACKENDS.includes(options.backend)) {
-      throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}. Received: ${options.backend}`);
-    }
-    process.env[BACKEND_ENV_VAR] = options.backend;
-  }
-  const entry: AnyApplicationEntry = applications[model];
-  const weights = options.weights === 'none' ? null : options.weights;
-  if (entry.kind === 'audio') {
-    const results = await tagMusic(entry, images, weights, top);
+  const weights = weightsOption(options);
+  if (applications[model].kind === 'audio') {
+    const tags = await classifyInputs(inputs, { model: 'MusicTaggerCRNN', top, weights });
+    const results = tags.map((t, i) => ({ clip: inputs[i]!, tags: t }));
     if (options.json) return `${JSON.stringify({ model, results }, null, 2)}\n`;
     return results.map(({ clip, tags }) => report(`${clip} (${model})`, 'Tag', tags.map((t) => [t.tag, t.score]))).join('\n');
   }
-  const results = await classifyImages(entry, images, weights, top);
+  const predictions = await classifyInputs(inputs, { model, top, weights });
+  const results = predictions.map((p, i) => ({ image: inputs[i]!, predictions: p }));
   if (options.json) return `${JSON.stringify({ model, results }, null, 2)}\n`;
   return results
     .map(({ image, predictions }) => report(`${image} (${model})`, 'Class', predictions.map((p) => [p.className, p.probability])))
@@ -167,46 +228,193 @@ function report(title: string, labelHeader: string, ranked: [string, number][]):
   return `${title}\n${table(['#', labelHeader, labelHeader === 'Class' ? 'Probability' : 'Score'], rows, [true, false, true])}`;
 }
 
-/** Each input through `network`, one at a time, disposing every tensor and then the network. */
-function predictEach<T>(network: tfl.LayersModel, inputs: (() => tf.Tensor)[], decode: (scores: tf.Tensor) => T): T[] {
+/** `--weights`: undefined (the official file), null for 'none', else a path or URL. */
+function weightsOption(options: Options): string | null | undefined {
+  return options.weights === 'none' ? null : options.weights;
+}
+
+// ---- features -----------------------------------------------------------------------------
+
+/** Values printed per output without --json. */
+const PREVIEW_VALUES = 5;
+
+async function features(images: string[], options: Options): Promise<string> {
+  if (images.length === 0) throw new UsageError("'features' needs at least one image");
+  const entry = imageModel(options.model, 'features');
+  const layers = options.layer;
+  const batch = await preparedImageBatch(images, entry);
+  // Without --layer: Keras's feature-vector recipe, the model without its top, average-pooled.
+  const model = await entry.build(layers ? { weights: weightsOption(options) } : { weights: weightsOption(options), includeTop: false, pooling: 'avg' });
+  const extractor = featureExtractor(model, layers ?? [model.outputs[0]!.sourceLayer.name]);
   try {
-    return inputs.map((input) => {
-      const x = input();
-      const scores = network.predict(x) as tf.Tensor;
-      const decoded = decode(scores);
-      tf.dispose([x, scores]);
-      return decoded;
-    });
+    const outputs = extractor.extract(batch);
+    const byLayer = await Promise.all(
+      Object.entries(outputs).map(async ([layer, output]) => ({ layer, shape: output.shape.slice(1), data: await output.data() })),
+    );
+    const results = images.map((image, i) => ({
+      image,
+      features: Object.fromEntries(
+        byLayer.map(({ layer, shape, data }) => {
+          const size = data.length / images.length;
+          return [layer, { shape, values: Array.from(data.subarray(i * size, (i + 1) * size)) }];
+        }),
+      ),
+    }));
+    tf.dispose(Object.values(outputs));
+    if (options.json) return `${JSON.stringify({ model: entry.kerasName, results })}\n`;
+    return results
+      .map(({ image, features: found }) =>
+        [`${image} (${entry.kerasName})`, ...Object.entries(found).map(([layer, { shape, values }]) => featureLine(layer, shape, values))].join('\n'),
+      )
+      .join('\n\n')
+      .concat('\n');
   } finally {
-    network.dispose();
+    tf.dispose(batch);
+    extractor.dispose();
   }
 }
 
-async function classifyImages(entry: ApplicationEntry, images: string[], weights: string | null | undefined, top: number) {
-  // Images first, so that a wrong path fails before a weights download.
-  const size = entry.defaultSize;
-  const pictures = await Promise.all(images.map((path) => loadImage(path, { targetSize: [size, size] })));
-  const network = await entry.build({ weights });
-  const predictions = predictEach(
-    network,
-    pictures.map(({ data, height, width, channels }) => () => tf.tensor4d(preprocessInput(data, entry.kerasName), [1, height, width, channels])),
-    (scores) => decodePredictions(scores, top)[0]!,
-  );
-  return predictions.map((p, i) => ({ image: images[i]!, predictions: p }));
+/** One output: its shape, summary statistics and first values. */
+function featureLine(layer: string, shape: number[], values: number[]): string {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const std = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);
+  const [min, max] = values.reduce(([lo, hi], v) => [Math.min(lo, v), Math.max(hi, v)], [Infinity, -Infinity]);
+  const first = values.slice(0, PREVIEW_VALUES).map(number).join(', ');
+  const more = values.length > PREVIEW_VALUES ? ', …' : '';
+  return `  ${layer}  [${shape.join(', ')}]  mean ${number(mean)}  std ${number(std)}  min ${number(min)}  max ${number(max)}  [${first}${more}]`;
 }
 
-async function tagMusic(entry: AudioApplicationEntry, clips: string[], weights: string | null | undefined, top: number) {
-  // Clips first, so that a wrong path fails before a weights download.
-  const melgrams = await Promise.all(clips.map((path) => computeMelgram(path)));
-  const network = await entry.build({ weights: weights === 'imagenet' ? 'msd' : weights });
-  const tags = predictEach(
-    network,
-    melgrams.map((melgram) => () => tf.expandDims(melgram, 0)),
-    (scores) => decodeMusicTags(scores, top)[0]!,
-  );
-  tf.dispose(melgrams);
-  return tags.map((t, i) => ({ clip: clips[i]!, tags: t }));
+function number(value: number): string {
+  return Number(value.toPrecision(4)).toString();
 }
+
+// ---- summary ------------------------------------------------------------------------------
+
+async function summary(name: string, options: Options): Promise<string> {
+  const entry: AnyApplicationEntry = applications[modelName(name)];
+  const includeTop = !options['no-top'];
+  if (includeTop && (options.pooling !== undefined || options['input-size'] !== undefined)) {
+    throw new UsageError('--pooling and --input-size need --no-top (with the top the input size is fixed)');
+  }
+  // The structure does not depend on the weights, so nothing is downloaded.
+  const model =
+    entry.kind === 'audio'
+      ? await entry.build({ weights: null, includeTop })
+      : await entry.build({ weights: null, includeTop, pooling: poolingOption(options.pooling), inputShape: inputShapeOption(options['input-size']) });
+  try {
+    return modelSummary(model);
+  } finally {
+    model.dispose();
+  }
+}
+
+function poolingOption(pooling: string | undefined): 'avg' | 'max' | undefined {
+  if (pooling === undefined || pooling === 'avg' || pooling === 'max') return pooling;
+  throw new UsageError(`--pooling must be avg or max. Received: ${pooling}`);
+}
+
+function inputShapeOption(size: string | undefined): InputShape | undefined {
+  if (size === undefined) return undefined;
+  const match = /^(\d+)x(\d+)$/.exec(size);
+  if (!match) throw new UsageError(`--input-size must be <height>x<width>, e.g. 128x160. Received: ${size}`);
+  return [Number(match[1]), Number(match[2]), 3];
+}
+
+/** Keras's `model.summary()`: one row per layer, then the parameter totals with their float32 size. */
+function modelSummary(model: tfl.LayersModel): string {
+  const rows = model.layers.map((layer) => {
+    const shape = layer.outputShape;
+    const shapes = (Array.isArray(shape[0]) ? shape : [shape]) as (number | null)[][];
+    const node = layer.inboundNodes.at(-1)!;
+    const inbound = node.inboundLayers.map((source, i) => `${source.name}[${node.nodeIndices[i]}][${node.tensorIndices[i]}]`);
+    return [
+      `${layer.name} (${layer.getClassName()})`,
+      shapes.map((s) => `(${s.map((d) => d ?? 'None').join(', ')})`).join(', '),
+      layer.countParams().toLocaleString('en-US'),
+      inbound.length > 0 ? inbound.join(', ') : '-',
+    ];
+  });
+  const count = (weights: tfl.LayerVariable[]) => weights.reduce((sum, w) => sum + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);
+  const trainable = count(model.trainableWeights);
+  const nonTrainable = count(model.nonTrainableWeights);
+  const body = table(['Layer (type)', 'Output Shape', 'Param #', 'Connected to'], rows, [false, false, true, false]);
+  const [header, ...lines] = body.trimEnd().split('\n');
+  const rule = (char: string) => char.repeat(Math.max(...body.split('\n').map((line) => line.length)));
+  const total = (label: string, n: number) => `${label}: ${n.toLocaleString('en-US')} (${memorySize(n * 4)})`;
+  return [
+    `Model: "${model.name}"`,
+    rule('_'),
+    header,
+    rule('='),
+    ...lines,
+    rule('='),
+    total('Total params', trainable + nonTrainable),
+    total('Trainable params', trainable),
+    total('Non-trainable params', nonTrainable),
+    rule('_'),
+    '',
+  ].join('\n');
+}
+
+/** Keras's `readable_memory_size`: 1024-based units, two decimals. */
+function memorySize(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(2)} ${units[unit]}`;
+}
+
+// ---- download -----------------------------------------------------------------------------
+
+async function download(names: string[], options: Options, io: CliIO): Promise<number> {
+  if (names.length === 0) throw new UsageError("'download' needs at least one model name");
+  if (!VARIANTS.includes(options.variant)) throw new UsageError(`--variant must be one of ${VARIANTS.join(', ')}. Received: ${options.variant}`);
+  const entries = names.map((name) => applications[modelName(name)] as AnyApplicationEntry);
+  let failed = 0;
+  for (const entry of entries) {
+    for (const includeTop of options.variant === 'all' ? [true, false] : [options.variant === 'top']) {
+      const variant = includeTop ? 'top' : 'notop';
+      const ref: WeightsFileRef | null = includeTop ? entry.weights.top : entry.weights.notop;
+      if (!ref) {
+        io.stderr.write(`${entry.kerasName}: Keras publishes no '${variant}' file; skipped\n`);
+        continue;
+      }
+      try {
+        const path = await resolveOfficialWeights(entry.weights, includeTop, { onProgress: progressLines(ref.fileName, io) });
+        io.stdout.write(`${entry.kerasName}\t${variant}\t${path}\n`);
+      } catch (error) {
+        // One file that cannot be had does not stop the others.
+        if (!(error instanceof DownloadError)) throw error;
+        failed += 1;
+        io.stderr.write(`error: ${entry.kerasName} (${variant}): ${error.message}\n`);
+      }
+    }
+  }
+  return failed > 0 ? EXIT.download : EXIT.ok;
+}
+
+/**
+ * Undefined when stderr is the terminal (`getFile` then draws its own bar); otherwise a line at every
+ * quarter of the file, which reads well in logs.
+ */
+function progressLines(fileName: string, io: CliIO): ((progress: DownloadProgress) => void) | undefined {
+  if (io.stderr === process.stderr && process.stderr.isTTY) return undefined;
+  let shown = -1;
+  return ({ received, total }) => {
+    const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
+    const quarter = total ? Math.floor((4 * received) / total) : -1;
+    if (total && quarter > shown) {
+      shown = quarter;
+      io.stderr.write(`${fileName}: ${quarter * 25}% (${mb(received)}/${mb(total)} MB)\n`);
+    }
+  };
+}
+
+// ---- shared -------------------------------------------------------------------------------
 
 /** The registry name for `name`, in any letter case. */
 function modelName(name: string): ApplicationName {
@@ -215,16 +423,22 @@ function modelName(name: string): ApplicationName {
   return found;
 }
 
+function imageModel(name: string, command: string): ApplicationEntry {
+  const entry: AnyApplicationEntry = applications[modelName(name)];
+  if (entry.kind !== 'image') throw new UsageError(`'${command}' needs an image model. Received: --model ${entry.kerasName}`);
+  return entry;
+}
+
 function percent(fraction: number, digits: number): string {
   return `${(fraction * 100).toFixed(digits)}%`;
 }
 
 /** Columns padded to their widest cell; `alignRight` per column. */
 function table(header: string[], rows: string[][], alignRight: boolean[]): string {
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c].length)));
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c]!.length)));
   const line = (cells: string[]) =>
     cells
-      .map((cell, c) => (alignRight[c] ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))
+      .map((cell, c) => (alignRight[c] ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
       .join('  ')
       .trimEnd();
   return `${[header, ...rows].map(line).join('\n')}\n`;

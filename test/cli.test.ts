@@ -1,9 +1,13 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { EXIT, main } from '../src/cli';
 import { applications } from '../src/applications/registry';
+import { loadFixture } from './helpers/keras-ref';
 
 const ELEPHANT = 'test/data/images/elephant.jpg';
 // The CLI lists the registry, in its order.
@@ -35,23 +39,31 @@ afterEach(async () => {
 });
 
 describe('keras-applications', () => {
-  it('lists every model with its input size, preprocessing, parameters and top-1', async () => {
+  it("lists every model as the Keras documentation's table", async () => {
     const { code, stdout, stderr } = await run('list');
-    expect(code).toBe(0);
+    expect(code).toBe(EXIT.ok);
     expect(stderr).toBe('');
     const lines = stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^Model +Input +Preprocessing +Parameters +Top-1$/);
+    expect(lines[0]).toMatch(/^Model +Size \(MB\) +Top-1 Accuracy +Top-5 Accuracy +Parameters +Depth +Input$/);
     expect(lines.slice(1).map((line) => line.split(/ +/)[0])).toEqual(MODELS);
-    expect(lines[1]).toMatch(/^VGG16 +224×224 +caffe +138,357,544 +71\.3%$/);
+    // keras.io/api/applications: VGG16 528 MB, 71.3%, 90.1%, 138.4M parameters, depth 16.
+    expect(lines[1]).toMatch(/^VGG16 +528 +71\.3% +90\.1% +138\.4M +16 +224×224$/);
+    expect(lines.find((line) => line.startsWith('ConvNeXtTiny '))).toMatch(/^ConvNeXtTiny +109\.42 +81\.3% +— +28\.6M +— +224×224$/);
+    expect(lines.at(-1)).toMatch(/^MusicTaggerCRNN +— +— +— +0\.4M +— +96×1366×1 mel$/);
     const json = JSON.parse((await run('list', '--json')).stdout);
     expect(json.map((m: { model: string }) => m.model)).toEqual(MODELS);
-    expect(json[2]).toEqual({ model: 'ResNet50', inputSize: 224, preprocessing: 'caffe', parameters: 25_636_712, top1: 0.749 });
+    expect(json[2]).toEqual({
+      model: 'ResNet50', sizeMB: 98, top1: 0.749, top5: 0.921, parameters: 25_636_712, depth: 107, input: '224×224', preprocessing: 'caffe',
+    });
   });
 
   it('prints help and the package version', async () => {
     const help = await run('--help');
     expect(help.code).toBe(0);
-    expect(help.stdout).toContain('keras-applications classify <image...>');
+    for (const command of ['classify <image...>', 'features <image...>', 'list [--json]', 'summary <model>', 'download <model...>']) {
+      expect(help.stdout).toContain(`keras-applications ${command}`);
+    }
+    expect(help.stdout).toMatch(/Exit codes:\n  0  success\n  1  unexpected error/);
     const version = await run('--version');
     const pkg = JSON.parse(await readFile('package.json', 'utf8'));
     expect(version).toEqual({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
@@ -65,23 +77,42 @@ describe('keras-applications', () => {
     [['classify'], "error: 'classify' needs at least one image"],
     [['frobnicate'], "error: unknown command 'frobnicate'"],
     [[], 'error: no command given'],
+    [['summary'], "error: 'summary' takes one model name. Received: none"],
+    [['summary', 'ResNet50', '--pooling', 'avg'], 'error: --pooling and --input-size need --no-top'],
+    [['summary', 'ResNet50', '--no-top', '--input-size', '128'], 'error: --input-size must be <height>x<width>, e.g. 128x160. Received: 128'],
+    [['summary', 'ResNet50', '--no-top', '--pooling', 'mean'], 'error: --pooling must be avg or max. Received: mean'],
+    [['download'], "error: 'download' needs at least one model name"],
+    [['download', 'VGG16', '--variant', 'both'], 'error: --variant must be one of top, notop, all. Received: both'],
+    [['features'], "error: 'features' needs at least one image"],
+    [['features', ELEPHANT, '--model', 'MusicTaggerCRNN'], "error: 'features' needs an image model. Received: --model MusicTaggerCRNN"],
   ])('answers %j with the usage and exit code 2', async (argv, message) => {
     const { code, stdout, stderr } = await run(...argv);
-    expect(code).toBe(2);
+    expect(code).toBe(EXIT.usage);
     expect(stdout).toBe('');
     expect(stderr).toContain(message);
     expect(stderr).toContain('Usage:');
   });
 
-  it('reports a missing image without a stack trace, before any download', async () => {
-    const { code, stderr } = await run('classify', 'no/such/image.jpg');
-    expect(code).toBe(1);
-    expect(stderr).toBe("error: Cannot read image 'no/such/image.jpg': no such file\n");
+  it('reports a missing image without a stack trace, before any download (exit code 4)', async () => {
+    for (const command of ['classify', 'features']) {
+      const { code, stderr } = await run(command, 'no/such/image.jpg');
+      expect(code).toBe(EXIT.input);
+      expect(stderr).toMatch(/^error: Cannot read image 'no\/such\/image\.jpg': no such file/);
+      expect(stderr).not.toMatch(/\n\s+at /);
+    }
   });
 
-  it('ends with the download error, naming the URL and where to put the file, when offline', async () => {
+  it('reports a weights file that does not fit the model (exit code 5)', async () => {
+    // MobileNet alpha 0.25 without its top, given to the default MobileNet (alpha 1.0, with the top).
+    const { code, stderr } = await run('classify', ELEPHANT, '--model', 'MobileNet', '--weights', 'test/data/weights/mobilenet_2_5_224_tf_no_top.h5');
+    expect(code).toBe(EXIT.weightsFile);
+    expect(stderr).toMatch(/^error: /);
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('ends with the download error, naming the URL and where to put the file, when offline (exit code 3)', async () => {
     const { code, stdout, stderr } = await run('classify', ELEPHANT, '--model', 'VGG16');
-    expect(code).toBe(1);
+    expect(code).toBe(EXIT.download);
     expect(stdout).toBe('');
     expect(stderr).toMatch(/^error: /);
     expect(stderr).not.toMatch(/\n\s+at /);
@@ -124,5 +155,144 @@ describe('keras-applications', () => {
     expect(results[0].clip).toBe(clip);
     expect(results[0].tags.map((t: { tag: string }) => t.tag)).toEqual(expected.map(([tag]) => tag));
     results[0].tags.forEach((t: { score: number }, i: number) => expect(Math.abs(t.score - expected[i]![1])).toBeLessThan(0.02));
+  });
+});
+
+/** The rows of a summary table: [name (class), output shape, params] per layer, and the totals. */
+function parseSummary(text: string) {
+  const lines = text.trimEnd().split('\n');
+  const rules = lines.flatMap((line, i) => (/^=+$/.test(line) ? [i] : []));
+  const rows = lines.slice(rules[0]! + 1, rules[1]).map((line) => line.split(/ {2,}/).slice(0, 3));
+  const totals = Object.fromEntries(lines.slice(rules[1]! + 1, -1).map((line) => line.split(': ') as [string, string]));
+  return { title: lines[0], header: lines[2], rows, totals };
+}
+
+describe('keras-applications summary', () => {
+  it("prints Keras's layer table and parameter totals", async () => {
+    const config = loadFixture('ResNet50').configs.find((c) => c.id === 'notop_avg_128x160')!;
+    const { code, stdout, stderr } = await run('summary', 'resnet50', '--no-top', '--pooling', 'avg', '--input-size', '128x160');
+    expect(stderr).toBe('');
+    expect(code).toBe(EXIT.ok);
+    const { title, header, rows, totals } = parseSummary(stdout);
+    expect(title).toBe('Model: "resnet50"');
+    expect(header).toMatch(/^Layer \(type\) +Output Shape +Param # +Connected to$/);
+    expect(rows).toEqual(
+      config.structure.layers.map(([name, className, shape, params]) => [
+        `${name} (${className})`,
+        `(None, ${(shape as number[]).join(', ')})`,
+        params.toLocaleString('en-US'),
+      ]),
+    );
+    // Keras: "Total params: 23,587,712 (89.98 MB)", float32 sizes in 1024-based units.
+    const { total_params: total, trainable_params: trainable, non_trainable_params: frozen } = config.structure;
+    expect(totals).toEqual({
+      'Total params': `${total.toLocaleString('en-US')} (89.98 MB)`,
+      'Trainable params': `${trainable.toLocaleString('en-US')} (89.78 MB)`,
+      'Non-trainable params': `${frozen.toLocaleString('en-US')} (207.50 KB)`,
+    });
+    expect(stdout).toContain('conv2_block1_add (Add)');
+    expect(stdout).toMatch(/conv2_block1_add \(Add\) .* conv2_block1_0_bn\[0\]\[0\], conv2_block1_3_bn\[0\]\[0\]\n/);
+  });
+});
+
+describe('keras-applications features', () => {
+  it("prints the named layers' outputs per image, with Keras's shapes", async () => {
+    const keras = new Map(loadFixture('MobileNetV2').configs[0]!.structure.layers.map(([name, , shape]) => [name, shape]));
+    const images = [ELEPHANT, 'test/data/images/cat.jpg'];
+    const argv = ['features', ...images, '--model', 'MobileNetV2', '--weights', 'none', '--layer', 'block_2_add', '--layer', 'out_relu'];
+    const json = await run(...argv, '--json');
+    expect(json.stderr).toBe('');
+    expect(json.code).toBe(EXIT.ok);
+    const parsed = JSON.parse(json.stdout);
+    expect(parsed.model).toBe('MobileNetV2');
+    expect(parsed.results.map((r: { image: string }) => r.image)).toEqual(images);
+    for (const result of parsed.results) {
+      expect(Object.keys(result.features)).toEqual(['block_2_add', 'out_relu']);
+      for (const [layer, { shape, values }] of Object.entries(result.features as Record<string, { shape: number[]; values: number[] }>)) {
+        expect(shape).toEqual(keras.get(layer));
+        expect(values).toHaveLength(shape.reduce((a, b) => a * b, 1));
+      }
+    }
+    expect(parsed.results[0].features.out_relu.values).not.toEqual(parsed.results[1].features.out_relu.values);
+
+    const text = await run(...argv);
+    expect(text.code).toBe(EXIT.ok);
+    const [first] = text.stdout.trimEnd().split('\n\n');
+    expect(first!.split('\n')[0]).toBe(`${ELEPHANT} (MobileNetV2)`);
+    expect(first!.split('\n')[2]).toMatch(/^ {2}out_relu {2}\[7, 7, 1280\] {2}mean \S+ {2}std \S+ {2}min \S+ {2}max \S+ {2}\[(\S+, ){5}…\]$/);
+  });
+
+  it('without --layer, gives the pooled vector of the model without its top', async () => {
+    const { code, stdout } = await run('features', ELEPHANT, '--model', 'MobileNetV2', '--weights', 'none', '--json');
+    expect(code).toBe(EXIT.ok);
+    const { results } = JSON.parse(stdout);
+    const [[layer, { shape }]] = Object.entries(results[0].features) as [string, { shape: number[] }][];
+    // Keras's MobileNetV2(include_top=False, pooling='avg'): [1280].
+    expect(shape).toEqual(loadFixture('MobileNetV2').configs.find((c) => c.id.startsWith('notop'))!.structure.output_shape.slice(1));
+    expect(layer).toBe('global_average_pooling2d');
+  });
+
+  it('names the layers a model has when one is not there', async () => {
+    const { code, stderr } = await run('features', ELEPHANT, '--model', 'MobileNetV2', '--weights', 'none', '--layer', 'block_3_add');
+    expect(code).toBe(EXIT.input);
+    expect(stderr).toMatch(/^error: Model 'mobilenetv2_1\.00_224' has no layer 'block_3_add'\. .*its layers: input_layer, Conv1, /);
+  });
+});
+
+describe('keras-applications download', () => {
+  // Serves one real HDF5 file (MobileNet α 0.25, no top) for every path. Keras publishes MobileNetV2's files
+  // without a hash, so any sound HDF5 file is accepted for them; ResNet50's has an md5 it cannot match.
+  const served = readFileSync('test/data/weights/mobilenet_2_5_224_tf_no_top.h5');
+  const requested: string[] = [];
+  let server: Server;
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      requested.push(req.url!);
+      res.setHeader('content-length', served.byteLength);
+      res.end(served);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  beforeEach(() => {
+    vi.stubEnv('KERAS_APPLICATIONS_OFFLINE', '');
+    vi.stubEnv('KERAS_APPLICATIONS_MIRROR', `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    requested.length = 0;
+  });
+
+  it('fills the cache from the official path, with progress on stderr, and then works offline', async () => {
+    const file = 'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5';
+    const target = path.join(kerasHome, 'models', file);
+    const { code, stdout, stderr } = await run('download', 'mobilenetv2', '--variant', 'notop');
+    expect(code).toBe(EXIT.ok);
+    expect(requested).toEqual([`/tensorflow/keras-applications/mobilenet_v2/${file}`]);
+    expect(stdout).toBe(`MobileNetV2\tnotop\t${target}\n`);
+    // A line per quarter reached (getFile reports at most every 100 ms, and always the end).
+    const size = (served.byteLength / 1e6).toFixed(1);
+    expect(stderr).toMatch(new RegExp(`^${file.replaceAll('.', '\\.')}: 0% \\(\\d+\\.\\d/${size} MB\\)\n`));
+    expect(stderr).toMatch(new RegExp(`\n${file.replaceAll('.', '\\.')}: 100% \\(${size}/${size} MB\\)\n$`));
+    expect(readFileSync(target).equals(served)).toBe(true);
+
+    vi.stubEnv('KERAS_APPLICATIONS_OFFLINE', '1');
+    const again = await run('download', 'MobileNetV2', '--variant', 'notop');
+    expect(again).toEqual({ code: EXIT.ok, stdout, stderr: '' });
+    expect(requested).toHaveLength(1);
+  });
+
+  it('goes on after a file that fails its hash check, and ends with exit code 3', async () => {
+    const { code, stdout, stderr } = await run('download', 'ResNet50', 'MobileNetV2', '--variant', 'notop');
+    expect(code).toBe(EXIT.download);
+    expect(stderr).toMatch(/^error: ResNet50 \(notop\): Could not download resnet50_weights_tf_dim_ordering_tf_kernels_notop\.h5 .*its md5 is [0-9a-f]{32}, but 4d473c1dd8becc155b73f8504c6f6626 was expected/m);
+    expect(stdout).toMatch(/^MobileNetV2\tnotop\t/);
+  });
+
+  it('offline without the file, names the URL and the path to put it at', async () => {
+    vi.stubEnv('KERAS_APPLICATIONS_OFFLINE', '1');
+    const { code, stdout, stderr } = await run('download', 'VGG16');
+    expect(code).toBe(EXIT.download);
+    expect(stdout).toBe('');
+    expect(stderr).toContain(`http://127.0.0.1:${(server.address() as AddressInfo).port}/tensorflow/keras-applications/vgg16/vgg16_weights_tf_dim_ordering_tf_kernels.h5`);
+    expect(stderr).toContain(path.join(kerasHome, 'models', 'vgg16_weights_tf_dim_ordering_tf_kernels.h5'));
+    expect(requested).toEqual([]);
   });
 });
