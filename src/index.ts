@@ -79,7 +79,7 @@ export type { BottleneckFeatures, ComputeFeaturesOptions } from './transfer/bott
 export { loadWeights, readWeightsSource } from './weights/apply';
 export type { LoadWeightsOptions, WeightsSource } from './weights/apply';
 export { readWeights, readWeightsFile } from './weights/h5';
-export { modelWeights, saveWeights, writeLegacyWeights } from './weights/save';
+export { saveWeights, writeLegacyWeights } from './weights/save';
 export type { WriteLegacyWeightsOptions } from './weights/save';
 export { loadModel, modelFiles, saveModel } from './weights/model-files';
 export type { LayerWeights, WeightTensor, WeightsFile } from './weights/types';

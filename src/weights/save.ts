@@ -4,7 +4,7 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { isNode } from '../env';
 import { ArgumentError, KerasApplicationsError } from '../errors';
-import type { LayerWeights, WeightTensor, WeightsFile } from './types';
+import type { WeightTensor, WeightsFile } from './types';
 
 /** Keras splits a string-list attribute larger than this into `name0`, `name1`, … (HDF5's object header limit). */
 const HDF5_OBJECT_HEADER_LIMIT = 64512;
@@ -35,16 +35,27 @@ type H5Group = import('h5wasm').Group;
  */
 export async function writeLegacyWeights(path: string, file: WeightsFile, options: WriteLegacyWeightsOptions = {}): Promise<void> {
   checkPath(path);
+  await writeLayers(path, file.attributes, file.layers.map((layer) => layer.name), async (i) => file.layers[i]!.weights, options);
+}
+
+/** The writer: `readLayer(i)` gives the weights of `layerNames[i]` when its turn comes, so only one layer is held. */
+async function writeLayers(
+  path: string,
+  attributes: Record<string, string>,
+  layerNames: string[],
+  readLayer: (index: number) => Promise<WeightTensor[]>,
+  options: WriteLegacyWeightsOptions,
+): Promise<void> {
   if (!isNode()) throw new KerasApplicationsError('Writing .h5 files needs Node.js (it writes to the file system).');
   const { default: h5wasm } = await import('h5wasm/node');
   await h5wasm.ready;
   // h5py's default bounds: superblock 0 and symbol-table groups, which every HDF5 reader reads.
   const h5 = new h5wasm.File(path, 'w', { libver: ['earliest', 'v110'] });
   try {
-    writeStringList(h5, 'layer_names', file.layers.map((layer) => layer.name));
-    for (const [name, value] of Object.entries(file.attributes)) h5.create_attribute(name, value, null, 'A');
+    writeStringList(h5, 'layer_names', layerNames);
+    for (const [name, value] of Object.entries(attributes)) h5.create_attribute(name, value, null, 'A');
     // Keras creates the groups sorted by name; HDF5 lists them by name whatever the order.
-    for (const layer of file.layers) writeLayer(h5.create_group(layer.name), layer.weights);
+    for (const [i, name] of layerNames.entries()) writeLayer(h5.create_group(name), await readLayer(i));
     if (options.topLevelGroup) writeLayer(h5.create_group('top_level_model_weights'), []);
   } finally {
     h5.close();
@@ -60,7 +71,7 @@ function writeLayer(group: H5Group, weights: WeightTensor[]): void {
     for (const part of parts.slice(0, -1)) {
       parent = parent.keys().includes(part) ? (parent.get(part) as H5Group) : parent.create_group(part);
     }
-    parent.create_dataset({ name: parts.at(-1)!, data: Float32Array.from(weight.data), shape: weight.shape, dtype: '<f' });
+    parent.create_dataset({ name: parts.at(-1)!, data: weight.data, shape: weight.shape, dtype: '<f' });
   }
 }
 
@@ -100,45 +111,40 @@ function arraySplit<T>(values: T[], parts: number): T[][] {
 }
 
 /**
- * The model's weights as Keras 3 would save them: every layer of `model.layers` (weightless ones too), each
- * layer's weights in Keras's legacy order (trainable, then non-trainable), named by Keras 3's variable paths:
- * `conv1/kernel`, and for the layers of a nested model `head_block/fc1/kernel`.
- */
-export async function modelWeights(model: tfl.LayersModel): Promise<WeightsFile> {
-  const names = new Map<tfl.LayerVariable, string>();
-  const nameWeights = (layers: tfl.layers.Layer[], prefix: string): void => {
-    for (const layer of layers) {
-      if (isContainer(layer)) {
-        nameWeights(layer.layers, `${prefix}${layer.name}/`);
-        continue;
-      }
-      for (const weight of layer.weights) names.set(weight, `${prefix}${layer.name}/${kerasWeightName(layer, weight)}`);
-    }
-  };
-  nameWeights(model.layers, '');
-  const layers: LayerWeights[] = [];
-  for (const layer of model.layers) {
-    // tfjs's `weights` is trainable + non-trainable, Keras's `_legacy_weights` order.
-    const weights = await Promise.all(
-      layer.weights.map(async (weight) => ({
-        name: names.get(weight)!,
-        shape: [...weight.shape] as number[],
-        data: Float32Array.from(await weight.read().data()),
-      })),
-    );
-    layers.push({ name: layer.name, weights });
-  }
-  return { format: 'legacy', attributes: { backend: 'tensorflow', keras_version: KERAS_VERSION }, layers };
-}
-
-/**
  * Saves the model's weights as Keras's `model.save_weights('x.h5')` does (the legacy `.h5` layout), so
  * `model.load_weights('x.h5')` in Python Keras and `loadWeights` here load them into the same architecture.
- * Node.js only.
+ * As Keras 3 writes them: every layer of `model.layers` (weightless ones too), each layer's weights in Keras's
+ * legacy order (trainable, then non-trainable), named by Keras 3's variable paths: `conv1/kernel`, and for
+ * the layers of a nested model `head_block/fc1/kernel`. Node.js only.
  */
 export async function saveWeights(model: tfl.LayersModel, path: string): Promise<void> {
-  checkPath(path); // before reading every weight out of the model
-  await writeLegacyWeights(path, await modelWeights(model), { topLevelGroup: true });
+  checkPath(path);
+  const names = kerasWeightNames(model);
+  const readLayer = async (index: number): Promise<WeightTensor[]> => {
+    const weights: WeightTensor[] = [];
+    // tfjs's `weights` is trainable + non-trainable, Keras's `_legacy_weights` order.
+    for (const weight of model.layers[index]!.weights) {
+      const values = await weight.read().data();
+      const data = values instanceof Float32Array ? values : Float32Array.from(values as ArrayLike<number>);
+      weights.push({ name: names.get(weight)!, shape: [...weight.shape] as number[], data });
+    }
+    return weights;
+  };
+  const attributes = { backend: 'tensorflow', keras_version: KERAS_VERSION };
+  await writeLayers(path, attributes, model.layers.map((layer) => layer.name), readLayer, { topLevelGroup: true });
+}
+
+/** Keras 3's path of every weight: `<layer>/<weight>`, preceded by the names of the nested models it sits in. */
+function kerasWeightNames(model: tfl.LayersModel): Map<tfl.LayerVariable, string> {
+  const names = new Map<tfl.LayerVariable, string>();
+  const visit = (layers: tfl.layers.Layer[], prefix: string): void => {
+    for (const layer of layers) {
+      if (isContainer(layer)) visit(layer.layers, `${prefix}${layer.name}/`);
+      else for (const weight of layer.weights) names.set(weight, `${prefix}${layer.name}/${kerasWeightName(layer, weight)}`);
+    }
+  };
+  visit(model.layers, '');
+  return names;
 }
 
 function checkPath(path: unknown): void {
