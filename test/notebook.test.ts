@@ -53,6 +53,7 @@ describe('docs/notebooks/quickstart.ipynb', () => {
   it("runs: top 5, an SVG bar chart of them, and Keras's features", async () => {
     expect(existsSync(join(root, 'dist/index.js')), 'dist/index.js is missing: run `npm run build`').toBe(true);
     // Inside the repository, so that `import 'keras-applications'` finds this package (dist/) by its name.
+    mkdirSync(join(root, '.tmp'), { recursive: true });
     const work = mkdtempSync(join(root, '.tmp', 'notebook-'));
     try {
       // tslab's display module exists only in the kernel; this one prints what a cell displays.
