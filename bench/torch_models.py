@@ -3,6 +3,7 @@
 Speaks JSON lines on stdin/stdout so the Node orchestrator can interleave its runs with ours:
   {"cmd": "load", "model": "resnet50", "batch": 1}  ->  {"ok": true, "params": 25557032}
   {"cmd": "run"}                                    ->  {"ms": 81.2}
+  {"cmd": "profile"}                                ->  {"ops": [{"name": "aten::mkldnn_convolution", "calls": 53, "ms": 60.1}, ...]}
 Threads: PYTORCH_THREADS (default 2, the cores of the machine the issue measured on).
 """
 import json
@@ -37,6 +38,11 @@ def main() -> None:
                 start = time.perf_counter()
                 model(x)
                 reply = {"ms": (time.perf_counter() - start) * 1000}
+        elif msg["cmd"] == "profile":
+            with torch.inference_mode(), torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+                model(x)
+            ops = [{"name": e.key, "calls": e.count, "ms": e.self_cpu_time_total / 1000} for e in prof.key_averages()]
+            reply = {"ops": sorted(ops, key=lambda op: -op["ms"])}
         else:
             reply = {"error": f"unknown command {msg['cmd']}"}
         sys.stdout.write(json.dumps(reply) + "\n")
