@@ -36,7 +36,7 @@ export function modelFiles(dir: string): tf.io.IOHandler {
         userDefinedMetadata: rest.userDefinedMetadata,
         modelInitializer: rest.modelInitializer,
         initializerSignature: rest.initializerSignature,
-        weightsManifest: [{ paths: [`./${WEIGHTS_BIN}`], weights: weightSpecs }],
+        weightsManifest: [{ paths: [WEIGHTS_BIN], weights: weightSpecs }],
       };
       const weights = new Uint8Array(weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(weightData));
       await fs.mkdir(dir, { recursive: true });
