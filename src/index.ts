@@ -59,6 +59,11 @@ export { randomBrightness, randomContrast, randomCrop, randomFlip } from './prep
 export type { Factor, FlipMode, RandomCropOptions, RandomFlipOptions, RandomIntensityOptions, RandomOptions } from './preprocess/augment';
 export { seededRandom, shuffled } from './preprocess/seeded-random';
 export type { RandomSource } from './preprocess/seeded-random';
+export { freeze, unfreeze } from './transfer/freeze';
+export type { LayerRange, UnfreezeOptions } from './transfer/freeze';
+export { withNewHead } from './transfer/head';
+export type { HeadActivation, HeadPooling, NewHeadOptions } from './transfer/head';
+export { WASM_TRAINING_KERNELS } from './transfer/wasm-training-kernels';
 export { imageBatch, imgToArray, loadImage, loadImageBatch, loadImageTensor } from './preprocess/image';
 export type {
   BrowserImage,
