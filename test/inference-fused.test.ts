@@ -7,6 +7,15 @@ import type { FixtureConfig } from './helpers/keras-ref';
 // The tfjs-fused engine (BatchNormalization folded, fused conv + bias + activation, Dropout skipped) against
 // Keras's fixture outputs, one config per family.
 describeEngineReference('tfjs-fused', (model) => fusedPredictor(model));
+// The benchmarked models (docs/performance.md): their other configs too.
+describeEngineReference('tfjs-fused (benchmarked models)', (model) => fusedPredictor(model), [
+  ['VGG16', 'top_default'],
+  ['ResNet50', 'notop_avg_128x160'],
+  ['MobileNetV2', 'top_default'],
+  ['MobileNetV2', 'alpha0.5_top_160x160'],
+  ['MobileNetV2', 'alpha0.75_notop_avg_192x192'],
+  ['EfficientNetB0', 'notop_avg_128x160'],
+]);
 
 /** How many layers of a class Keras's layer table lists. */
 function kerasCount(config: FixtureConfig, className: string): number {
