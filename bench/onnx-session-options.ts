@@ -32,6 +32,7 @@ const VARIANTS: Record<string, ort.InferenceSession.SessionOptions> = {
   [`engine (${cores} threads, all, sequential)`]: { intraOpNumThreads: cores, graphOptimizationLevel: 'all', executionMode: 'sequential' },
   '1 thread': { intraOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential' },
   'parallel execution': { intraOpNumThreads: cores, interOpNumThreads: cores, graphOptimizationLevel: 'all', executionMode: 'parallel' },
+  'batch fixed to 1': { intraOpNumThreads: cores, graphOptimizationLevel: 'all', freeDimensionOverrides: { batch: 1 } },
   'no thread spinning': { intraOpNumThreads: cores, graphOptimizationLevel: 'all', extra: { session: { intra_op: { allow_spinning: '0' } } } },
   'no CPU memory arena': { intraOpNumThreads: cores, graphOptimizationLevel: 'all', enableCpuMemArena: false },
   'no memory pattern': { intraOpNumThreads: cores, graphOptimizationLevel: 'all', enableMemPattern: false },
@@ -89,9 +90,12 @@ for (const name of flags.models.split(',')) {
   const input = new ort.Tensor('float32', Float32Array.from({ length: 224 * 224 * 3 }, () => Math.random() * 255), [1, 224, 224, 3]);
   await torch.ask({ cmd: 'load', model: name, batch: 1 });
   const samples = new Map<string, number[]>([...sessions.keys(), 'PyTorch'].map((label) => [label, []]));
-  // Warm-ups, then rounds that run every variant once, so slow moments spread over all of them.
+  // Warm-ups, then rounds that run every variant once (starting one further each round), so slow moments
+  // spread over all of them.
+  const order = [...sessions];
   for (let round = -3; round < reps; round++) {
-    for (const [label, session] of sessions) {
+    order.push(order.shift()!);
+    for (const [label, session] of order) {
       const ms = await time(() => session.run({ [session.inputNames[0]!]: input }));
       if (round >= 0) samples.get(label)!.push(ms);
     }

@@ -5,7 +5,7 @@ import { getApplication } from '../src/applications/registry';
 import { ensureBackend } from '../src/backend';
 import { ArgumentError } from '../src/errors';
 import { exportOnnx, OnnxExportError } from '../src/inference/onnx-export';
-import { onnxPredictor } from '../src/inference/onnx-runtime';
+import { onnxPredictor, OnnxRuntimeUnavailableError } from '../src/inference/onnx-runtime';
 import { loadWeights } from '../src/weights/apply';
 import { describeEngineReference, fixtureConfig, REPRESENTATIVE_CONFIGS } from './helpers/engine-ref-suite';
 import { generatedInput } from './helpers/generator';
@@ -45,6 +45,18 @@ describe.skipIf(ortError)('onnxruntime', () => {
     expect(outputError(config, await output.data())).toBeLessThanOrEqual(TOLERANCE);
     tf.dispose([input, output]);
     predictor.dispose();
+  });
+
+  it('drops execution providers that do not start, in order, and fails naming them when none does', async () => {
+    const input = tfl.input({ shape: [4] });
+    const model = tfl.model({ inputs: input, outputs: tfl.layers.dense({ units: 2 }).apply(input) as tfl.SymbolicTensor });
+    // 'cuda' starts only where onnxruntime-node's install script fetched the CUDA provider; 'cpu' always does.
+    const predictor = await onnxPredictor(model, { executionProviders: ['cuda', 'cpu'] });
+    expect([['cuda', 'cpu'], ['cpu']]).toContainEqual(predictor.executionProviders);
+    predictor.dispose();
+    await expect(onnxPredictor(model, { executionProviders: ['no-such-provider'] })).rejects.toThrow(OnnxRuntimeUnavailableError);
+    await expect(onnxPredictor(model, { executionProviders: ['no-such-provider'] })).rejects.toThrow(/none of the execution providers \["no-such-provider"\]: no-such-provider: /);
+    model.dispose();
   });
 
   it('runs a batch of two through a nested Sequential with weights Keras wrote (tiny_legacy.h5)', async () => {

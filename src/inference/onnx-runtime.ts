@@ -13,8 +13,9 @@ export class OnnxRuntimeUnavailableError extends KerasApplicationsError {}
 
 export interface OnnxPredictorOptions {
   /**
-   * ONNX Runtime's execution providers in order of preference, e.g. `['cuda', 'cpu']` where the CUDA provider
-   * is installed. Default `['cpu']`.
+   * ONNX Runtime's execution providers in order of preference, e.g. `['cuda', 'cpu']`: a provider that does not
+   * start here (onnxruntime-node's CUDA and TensorRT libraries come from its install script, not the npm
+   * package) is dropped and the rest tried. Default `['cpu']`.
    */
   executionProviders?: string[];
   /** Threads inside one operator. Default: every core (`os.availableParallelism()`). */
@@ -25,6 +26,8 @@ export interface OnnxPredictor extends Predictor {
   readonly engine: 'onnxruntime';
   /** The ONNX model the session runs, as exported. */
   readonly onnx: Uint8Array;
+  /** The providers the session started with: the requested list, less those that did not start. */
+  readonly executionProviders: readonly string[];
 }
 
 type OnnxRuntime = typeof import('onnxruntime-node');
@@ -48,17 +51,13 @@ export async function onnxPredictor(model: tfl.LayersModel, options: OnnxPredict
   validateOptions(options);
   const onnx = exportOnnx(model);
   const ort = await loadOnnxRuntime();
-  const session = await ort.InferenceSession.create(onnx, {
-    executionProviders: options.executionProviders ?? ['cpu'],
-    intraOpNumThreads: options.intraOpNumThreads ?? availableParallelism(),
-    graphOptimizationLevel: 'all',
-    executionMode: 'sequential',
-  });
+  const { session, executionProviders } = await startSession(ort, onnx, options);
   const [inputName] = session.inputNames;
   const single = session.outputNames.length === 1;
   return {
     engine: 'onnxruntime',
     onnx,
+    executionProviders,
     async predict(x: tf.Tensor): Promise<tf.Tensor | tf.Tensor[]> {
       const data = x.dtype === 'float32' ? ((await x.data()) as Float32Array) : Float32Array.from(await x.data());
       const results = await session.run({ [inputName!]: new ort.Tensor('float32', data, x.shape) });
@@ -74,6 +73,27 @@ export async function onnxPredictor(model: tfl.LayersModel, options: OnnxPredict
       void session.release();
     },
   };
+}
+
+/** A session on the first of the providers' suffixes that starts (bench/onnx-session-options.ts chose the settings). */
+async function startSession(ort: OnnxRuntime, onnx: Uint8Array, options: OnnxPredictorOptions) {
+  const requested = options.executionProviders ?? ['cpu'];
+  const failures: string[] = [];
+  for (let first = 0; first < requested.length; first++) {
+    const executionProviders = requested.slice(first);
+    try {
+      const session = await ort.InferenceSession.create(onnx, {
+        executionProviders,
+        intraOpNumThreads: options.intraOpNumThreads ?? availableParallelism(),
+        graphOptimizationLevel: 'all',
+        executionMode: 'sequential',
+      });
+      return { session, executionProviders };
+    } catch (error) {
+      failures.push(`${requested[first]}: ${(error as Error).message}`);
+    }
+  }
+  throw new OnnxRuntimeUnavailableError(`ONNX Runtime started with none of the execution providers ${JSON.stringify(requested)}: ${failures.join('; ')}`);
 }
 
 function validateOptions(options: OnnxPredictorOptions): void {
