@@ -23,13 +23,14 @@ function kerasCount(config: FixtureConfig, className: string): number {
 }
 
 describe('tfjs-fused rewriting', () => {
-  it('folds every BatchNormalization of ResNet50 into its convolution and runs every Conv2D and Dense fused', async () => {
+  it('folds every BatchNormalization of ResNet50 into its convolution, runs every Conv2D and Dense fused and every Add as tf.add', async () => {
     const config = fixtureConfig('ResNet50', 'top_default');
     const model = await buildFixtureModel('ResNet50', config);
     const predictor = fusedPredictor(model);
     try {
       expect(predictor.summary.foldedBatchNorms).toBe(kerasCount(config, 'BatchNormalization'));
       expect(predictor.summary.fusedKernels).toBe(kerasCount(config, 'Conv2D') + kerasCount(config, 'Dense'));
+      expect(predictor.summary.fusedAdds).toBe(kerasCount(config, 'Add'));
     } finally {
       predictor.dispose();
       model.dispose();

@@ -17,6 +17,8 @@ export interface FusionSummary {
   /** Activation layers (Activation, ReLU) merged into the kernel before them. */
   fusedActivations: number;
   skippedDropouts: number;
+  /** Add layers run as one tf.add (and a ReLU after them as tf.relu), without the layer's copy of its input. */
+  fusedAdds: number;
   /** Layers that run as themselves. */
   layerSteps: number;
 }
@@ -36,32 +38,18 @@ interface Call {
   outputs: SymbolicTensor[];
 }
 
-interface KernelStep {
-  kind: 'kernel';
-  op: 'conv2d' | 'depthwiseConv2d' | 'matMul';
-  input: number;
-  output: number;
-  filter: tf.Tensor;
-  bias: tf.Tensor | null;
-  activation: FusedActivation;
-  strides: [number, number];
-  pad: 'valid' | 'same';
-  dilations: [number, number];
-}
-
-interface LayerStep {
-  kind: 'layer';
-  layer: Layer;
+/** One operation of the plan: reads tensors by id, writes tensors by id. */
+interface Step {
   inputs: number[];
   outputs: number[];
-  callArgs: Record<string, unknown>;
+  run: (inputs: tf.Tensor[]) => tf.Tensor[];
 }
 
-type Step = KernelStep | LayerStep;
+type KernelOp = 'conv2d' | 'depthwiseConv2d' | 'matMul';
 
 /** The kernel of a Conv2D, DepthwiseConv2D or Dense that tf.fused can run, with its weights. */
 interface Fusable {
-  op: KernelStep['op'];
+  op: KernelOp;
   kernel: tf.Tensor;
   bias: tf.Tensor | null;
   activation: string;
@@ -141,6 +129,7 @@ function planSteps(model: tfl.LayersModel, calls: Call[]) {
     foldedBatchNorms: 0,
     fusedActivations: 0,
     skippedDropouts: 0,
+    fusedAdds: 0,
     layerSteps: 0,
   };
 
@@ -152,14 +141,32 @@ function planSteps(model: tfl.LayersModel, calls: Call[]) {
       summary.skippedDropouts++;
       continue;
     }
+    if (isPlainAdd(call)) {
+      const next = soleConsumer(call);
+      const relu = next && fusableActivation(next.layer) === 'relu' ? next : undefined;
+      if (relu) absorbed.add(relu);
+      steps.push({
+        inputs: call.inputs.map((t) => resolve(t.id)),
+        outputs: [(relu ?? call).outputs[0]!.id],
+        run: (xs) => {
+          const sum = xs.reduce((a, b) => tf.add(a, b));
+          return [relu ? tf.relu(sum) : sum];
+        },
+      });
+      summary.fusedAdds++;
+      continue;
+    }
     const fusable = call.inputs.length === 1 ? fusableKernel(call.layer, call.inputs[0]!.rank) : undefined;
     if (!fusable) {
+      const { layer } = call;
+      const callArgs = { ...(call.node.callArgs ?? {}), training: false };
       steps.push({
-        kind: 'layer',
-        layer: call.layer,
         inputs: call.inputs.map((t) => resolve(t.id)),
         outputs: call.outputs.map((t) => t.id),
-        callArgs: { ...(call.node.callArgs ?? {}), training: false },
+        run: (xs) => {
+          const out = layer.apply(xs.length === 1 ? xs[0]! : xs, callArgs) as tf.Tensor | tf.Tensor[];
+          return Array.isArray(out) ? out : [out];
+        },
       });
       summary.layerSteps++;
       continue;
@@ -183,17 +190,11 @@ function planSteps(model: tfl.LayersModel, calls: Call[]) {
       last = after;
       summary.fusedActivations++;
     }
+    const kernelStep = { ...fusable, kernel, bias, activation: activation as FusedActivation };
     steps.push({
-      kind: 'kernel',
-      op: fusable.op,
-      input: resolve(call.inputs[0]!.id),
-      output: last.outputs[0]!.id,
-      filter: kernel,
-      bias,
-      activation: activation as FusedActivation,
-      strides: fusable.strides,
-      pad: fusable.pad,
-      dilations: fusable.dilations,
+      inputs: [resolve(call.inputs[0]!.id)],
+      outputs: [last.outputs[0]!.id],
+      run: ([x]) => [runKernel(kernelStep, x!)],
     });
     summary.fusedKernels++;
   }
@@ -282,11 +283,18 @@ function fusableActivation(layer: Layer): FusedActivation | undefined {
   }
 }
 
+/** Keras's Add of same-shaped tensors: tfjs-layers copies its first input before adding, tf.add does not. */
+function isPlainAdd(call: Call): boolean {
+  if (call.layer.getClassName() !== 'Add' || call.inputs.length < 2) return false;
+  const shape = JSON.stringify(call.inputs[0]!.shape);
+  return call.inputs.every((t) => JSON.stringify(t.shape) === shape);
+}
+
 /** For each tensor id, the index of the last step reading it, so intermediates are freed as early as tfjs does. */
 function lastUses(steps: Step[], outputs: number[]): Map<number, number> {
   const last = new Map<number, number>();
   steps.forEach((step, index) => {
-    for (const id of step.kind === 'kernel' ? [step.input] : step.inputs) last.set(id, index);
+    for (const id of step.inputs) last.set(id, index);
   });
   for (const id of outputs) last.set(id, Infinity);
   return last;
@@ -296,13 +304,13 @@ function run(steps: Step[], inputId: number, x: tf.Tensor, outputs: number[], la
   const values = new Map<number, tf.Tensor>([[inputId, x]]);
   const read = (id: number): tf.Tensor => values.get(id)!;
   steps.forEach((step, index) => {
-    const results = tf.tidy(() => (step.kind === 'kernel' ? [runKernel(step, read(step.input))] : runLayer(step, read)));
-    (step.kind === 'kernel' ? [step.output] : step.outputs).forEach((id, i) => {
+    const results = tf.tidy(() => step.run(step.inputs.map(read)));
+    step.outputs.forEach((id, i) => {
       // An output nothing reads (another output of a multi-output layer) is freed at once.
       if (lastUse.has(id)) values.set(id, results[i]!);
       else results[i]!.dispose();
     });
-    for (const id of step.kind === 'kernel' ? [step.input] : step.inputs) {
+    for (const id of step.inputs) {
       if (lastUse.get(id) === index && id !== inputId) {
         values.get(id)!.dispose();
         values.delete(id);
@@ -313,8 +321,8 @@ function run(steps: Step[], inputId: number, x: tf.Tensor, outputs: number[], la
   return result.length === 1 ? result[0]! : result;
 }
 
-function runKernel(step: KernelStep, x: tf.Tensor): tf.Tensor {
-  const { filter, bias, activation, strides, pad, dilations } = step;
+function runKernel(step: Fusable & { activation: FusedActivation }, x: tf.Tensor): tf.Tensor {
+  const { kernel: filter, bias, activation, strides, pad, dilations } = step;
   if (step.op === 'conv2d') {
     return tf.fused.conv2d({ x: x as tf.Tensor4D, filter: filter as tf.Tensor4D, bias: bias ?? undefined, activation, strides, pad, dilations });
   }
@@ -326,10 +334,4 @@ function runKernel(step: KernelStep, x: tf.Tensor): tf.Tensor {
   const flat = tf.reshape(x, [-1, x.shape[x.shape.length - 1]!]) as tf.Tensor2D;
   const y = tf.fused.matMul({ a: flat, b: filter as tf.Tensor2D, bias: bias ?? undefined, activation });
   return tf.reshape(y, [...x.shape.slice(0, -1), units]);
-}
-
-function runLayer(step: LayerStep, read: (id: number) => tf.Tensor): tf.Tensor[] {
-  const inputs = step.inputs.map(read);
-  const out = step.layer.apply(inputs.length === 1 ? inputs[0]! : inputs, step.callArgs) as tf.Tensor | tf.Tensor[];
-  return Array.isArray(out) ? out : [out];
 }
