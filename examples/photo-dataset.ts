@@ -1,10 +1,10 @@
 // The fine-tuning example's data: the repository's test photos, one class each, turned into as many samples
 // as asked for by seeded augmentation (crop, flip, brightness, contrast). Pixels stay in [0, 255]; the model's
 // preprocessing comes after.
-import { readdirSync } from 'node:fs';
+import { basename, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { loadImageTensor, randomBrightness, randomContrast, randomCrop, randomFlip, seededRandom } from '../src/index';
+import { imageDatasetFromDirectory, randomBrightness, randomContrast, randomCrop, randomFlip, seededRandom } from '../src/index';
 
 export const PHOTOS_DIR = fileURLToPath(new URL('../test/data/images/', import.meta.url));
 
@@ -24,19 +24,15 @@ export interface PhotoDatasetOptions {
   seed: number;
 }
 
-function photoFiles(): string[] {
-  return readdirSync(PHOTOS_DIR)
-    .filter((file) => /\.(jpe?g|png)$/i.test(file))
-    .sort();
-}
-
 export async function augmentedPhotos({ perPhoto, size, seed }: PhotoDatasetOptions): Promise<PhotoDataset> {
-  const files = photoFiles();
-  const random = seededRandom(seed);
+  // The photos one by one, in file order, no labels: each photo is its own class.
   const loadSize = Math.round(size / 0.8);
+  const photos = await imageDatasetFromDirectory(PHOTOS_DIR, {
+    labels: null, imageSize: loadSize, cropToAspectRatio: true, batchSize: null, shuffle: false, verbose: false,
+  });
+  const random = seededRandom(seed);
   const perClass: tf.Tensor4D[] = [];
-  for (const file of files) {
-    const photo = await loadImageTensor(`${PHOTOS_DIR}${file}`, { targetSize: [loadSize, loadSize], keepAspectRatio: true });
+  for (const { xs: photo } of await photos.toArray()) {
     perClass.push(
       tf.tidy(() => {
         const copies = tf.tile(tf.expandDims(photo, 0), [perPhoto, 1, 1, 1]) as tf.Tensor4D;
@@ -49,7 +45,7 @@ export async function augmentedPhotos({ perPhoto, size, seed }: PhotoDatasetOpti
   }
   const images = tf.concat(perClass) as tf.Tensor4D;
   tf.dispose(perClass);
-  const classIds = files.flatMap((_, classId) => Array<number>(perPhoto).fill(classId));
-  const labels = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(classIds, 'int32'), files.length), 'float32') as tf.Tensor2D);
-  return { images, labels, classNames: files.map((file) => file.replace(/\.[^.]+$/, '')) };
+  const classIds = perClass.flatMap((_, classId) => Array<number>(perPhoto).fill(classId));
+  const labels = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(classIds, 'int32'), perClass.length), 'float32') as tf.Tensor2D);
+  return { images, labels, classNames: photos.filePaths.map((path) => basename(path, extname(path))) };
 }

@@ -88,12 +88,12 @@ export function withNewHead(base: tfl.LayersModel, options: NewHeadOptions): tfl
   validateOptions(options);
   let x = headFeatures(base, options.after);
   const pooling = resolvePooling(options.pooling, x.shape.length);
-  if (!base.trainable) freeze(base);
   const kept = new Set(tfl.model({ inputs: base.inputs, outputs: x }).layers.map((layer) => layer.name));
   const taken = [pooling && POOLING_NAMES[pooling], options.dropout ? 'top_dropout' : null, 'predictions'].filter((name) => name && kept.has(name));
   if (taken.length > 0) {
     throw new ArgumentError(`Model '${base.name}' already has a layer named ${taken.map(formatValue).join(', ')}: pass \`after\` to replace its head.`);
   }
+  if (!base.trainable) freeze(base);
   if (pooling) x = POOLING_LAYERS[pooling](POOLING_NAMES[pooling]).apply(x) as tfl.SymbolicTensor;
   if (options.dropout) x = tfl.layers.dropout({ rate: options.dropout, name: 'top_dropout' }).apply(x) as tfl.SymbolicTensor;
   const predictions = tfl.layers.dense({
