@@ -116,7 +116,7 @@ describe('augmentation', () => {
       const result = imageOf(out, n);
       const means = [0, 1].map((c) => source.filter((_, i) => i % C === c).reduce((a, b) => a + b, 0) / (H * W));
       // The factor from the pixel farthest from its channel's mean that stayed inside [0, 255].
-      const unclipped = source.map((v, i) => i).filter((i) => result[i]! > 0 && result[i]! < 255);
+      const unclipped = source.map((_, i) => i).filter((i) => result[i]! > 0 && result[i]! < 255);
       const far = unclipped.reduce((best, i) => (Math.abs(source[i]! - means[i % C]!) > Math.abs(source[best]! - means[best % C]!) ? i : best));
       const factor = (result[far]! - means[far % C]!) / (source[far]! - means[far % C]!);
       expect(factor).toBeGreaterThanOrEqual(1 - lower - 1e-4);
@@ -131,7 +131,7 @@ describe('augmentation', () => {
   it('rejects what Keras rejects, naming the argument and the value', () => {
     const batch = images();
     const cases: [() => unknown, RegExp][] = [
-      [() => randomFlip(tf.zeros([3, 4, 2]) as tf.Tensor4D), /rank 4.*Received: a tensor of shape \[3,4,2\]/],
+      [() => randomFlip(tf.zeros([3, 4, 2]) as unknown as tf.Tensor4D), /rank 4.*Received: a tensor of shape \[3,4,2\]/],
       [() => randomFlip(batch, { mode: 'diagonal' as never }), /`mode` must be one of 'horizontal', 'vertical', 'horizontal_and_vertical'. Received: mode='diagonal'/],
       [() => randomCrop(batch, { height: 4, width: 2 }), /`height` must be an integer from 1 to the images' height \(3\). Received: height=4/],
       [() => randomCrop(batch, { height: 2, width: 1.5 }), /`width` must be an integer .*Received: width=1.5/],
