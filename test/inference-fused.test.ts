@@ -37,6 +37,19 @@ describe('tfjs-fused rewriting', () => {
     }
   });
 
+  it("folds every BatchNormalization of Xception, most after a SeparableConv2D", async () => {
+    const config = fixtureConfig('Xception', 'notop_avg_160x192');
+    const model = await buildFixtureModel('Xception', config);
+    const predictor = fusedPredictor(model);
+    try {
+      expect(predictor.summary.foldedBatchNorms).toBe(kerasCount(config, 'BatchNormalization'));
+      expect(predictor.summary.fusedKernels).toBe(kerasCount(config, 'Conv2D') + kerasCount(config, 'SeparableConv2D'));
+    } finally {
+      predictor.dispose();
+      model.dispose();
+    }
+  });
+
   it("skips MobileNet's Dropout and merges MobileNetV2's ReLU(6) into the convolutions", async () => {
     const v1 = fixtureConfig('MobileNet', 'alpha0.5_top_160x160');
     const v2 = fixtureConfig('MobileNetV2', 'notop_avg_128x160');

@@ -1,6 +1,7 @@
 // The 'tfjs-fused' engine: a LayersModel's graph run for prediction only. BatchNormalization is folded into the
-// Conv2D / DepthwiseConv2D / Dense before it, bias and a following activation go into the same tf.fused kernel,
-// Dropout is skipped; every other layer runs as itself, in the model's topological order.
+// Conv2D / DepthwiseConv2D / SeparableConv2D / Dense before it, bias and a following activation go into the
+// same tf.fused kernel, Add runs as tf.add, Dropout is skipped; every other layer runs as itself, in the
+// model's topological order.
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Layer, Node, SymbolicTensor } from '@tensorflow/tfjs-layers/dist/engine/topology';
@@ -45,12 +46,17 @@ interface Step {
   run: (inputs: tf.Tensor[]) => tf.Tensor[];
 }
 
-type KernelOp = 'conv2d' | 'depthwiseConv2d' | 'matMul';
+type KernelOp = 'conv2d' | 'depthwiseConv2d' | 'separableConv2d' | 'matMul';
 
-/** The kernel of a Conv2D, DepthwiseConv2D or Dense that tf.fused can run, with its weights. */
+/**
+ * The kernel of a Conv2D, DepthwiseConv2D, SeparableConv2D or Dense that tf.fused can run, with its weights.
+ * For SeparableConv2D, `kernel` is the pointwise half (what BatchNormalization folds into) and `depthwise` the
+ * other.
+ */
 interface Fusable {
   op: KernelOp;
   kernel: tf.Tensor;
+  depthwise?: tf.Tensor;
   bias: tf.Tensor | null;
   activation: string;
   strides: [number, number];
@@ -207,20 +213,24 @@ function fusableKernel(layer: Layer, inputRank: number): Fusable | undefined {
   const className = layer.getClassName();
   const activation = String(config['activation'] ?? 'linear');
   if (!FUSABLE_ACTIVATIONS.has(activation)) return undefined;
-  const [kernel, bias = null] = layer.getWeights();
-  if (!kernel) return undefined;
+  const weights = layer.getWeights();
+  if (weights.length === 0) return undefined;
   if (className === 'Dense') {
-    return { op: 'matMul', kernel, bias, activation, strides: [1, 1], pad: 'valid', dilations: [1, 1] };
+    const [kernel, bias = null] = weights;
+    return { op: 'matMul', kernel: kernel!, bias, activation, strides: [1, 1], pad: 'valid', dilations: [1, 1] };
   }
-  const convolution = className === 'Conv2D' || className === 'DepthwiseConv2D';
+  const ops: Record<string, KernelOp> = { Conv2D: 'conv2d', DepthwiseConv2D: 'depthwiseConv2d', SeparableConv2D: 'separableConv2d' };
+  const op = ops[className];
   // GroupedConv2D registers as Conv2D; with groups > 1 tf.fused.conv2d cannot run it.
   const groups = (layer as { groups?: number }).groups ?? 1;
-  if (!convolution || groups !== 1 || inputRank !== 4 || config['dataFormat'] !== 'channelsLast') return undefined;
+  if (!op || groups !== 1 || inputRank !== 4 || config['dataFormat'] !== 'channelsLast') return undefined;
   const padding = config['padding'];
   if (padding !== 'valid' && padding !== 'same') return undefined;
+  const [depthwise, kernel, bias = null] = op === 'separableConv2d' ? weights : [undefined, ...weights];
   return {
-    op: className === 'Conv2D' ? 'conv2d' : 'depthwiseConv2d',
-    kernel,
+    op,
+    kernel: kernel!,
+    depthwise,
     bias,
     activation,
     strides: pair(config['strides']),
@@ -328,6 +338,11 @@ function runKernel(step: Fusable & { activation: FusedActivation }, x: tf.Tensor
   }
   if (step.op === 'depthwiseConv2d') {
     return tf.fused.depthwiseConv2d({ x: x as tf.Tensor4D, filter: filter as tf.Tensor4D, bias: bias ?? undefined, activation, strides, pad, dilations });
+  }
+  if (step.op === 'separableConv2d') {
+    // What tf.separableConv2d computes, with the pointwise half fused with bias and activation.
+    const spatial = tf.depthwiseConv2d(x as tf.Tensor4D, step.depthwise as tf.Tensor4D, strides, pad, 'NHWC', dilations);
+    return tf.fused.conv2d({ x: spatial, filter: filter as tf.Tensor4D, bias: bias ?? undefined, activation, strides: 1, pad: 'valid' });
   }
   // Dense applies to the last axis of any rank: run it as one matrix product.
   const units = filter.shape[1]!;
