@@ -2,8 +2,8 @@
 // convolution's input), so `fit` stops with "Kernel 'Conv2DBackpropFilter' not registered for backend 'wasm'"
 // as soon as a convolution is trainable: fine-tuning the top blocks of any base fails on the default backend.
 // The depthwise ones are borrowed from the cpu backend, operands copied across. The cpu backend's
-// Conv2DBackpropFilter reads every element through TensorBuffer.get (about 0.4 µs a multiply-add: 7 s for one
-// 1×1 convolution of MobileNet's top block on 16 images), so that one is a plain typed-array loop here.
+// Conv2DBackpropFilter reads every element through TensorBuffer.get (seconds for one of MobileNet's 1×1
+// convolutions on 16 images: bench/wasm-training-kernels.ts), so that one is a plain typed-array loop here.
 // Training only: inference never calls them. A kernel the wasm backend gains in a later tfjs is left alone.
 import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
