@@ -17,16 +17,17 @@ const SEED = 42;
 const random = seededRandom(SEED);
 
 /** `epochs` passes over `train` in a seeded order, printing loss and accuracy after each. */
-async function trainEpochs(model: tfl.LayersModel, step: string, epochs: number, train: PhotoDataset, validation: tf.Tensor[]) {
+async function trainEpochs(model: tfl.LayersModel, step: string, epochs: number, train: PhotoDataset, validation: [tf.Tensor, tf.Tensor]) {
   const indices = Array.from({ length: train.images.shape[0] }, (_, i) => i);
   for (let epoch = 1; epoch <= epochs; epoch++) {
-    const order = tf.tensor1d(shuffled(indices, random), 'int32');
-    const x = preprocessInput(tf.gather(train.images, order), 'MobileNet');
-    const y = tf.gather(train.labels, order);
-    const history = await model.fit(x, y, { batchSize: 32, epochs: 1, shuffle: false, validationData: validation as [tf.Tensor, tf.Tensor], verbose: 0 });
+    const [x, y] = tf.tidy(() => {
+      const order = tf.tensor1d(shuffled(indices, random), 'int32');
+      return [preprocessInput(tf.gather(train.images, order), 'MobileNet'), tf.gather(train.labels, order)];
+    });
+    const history = await model.fit(x, y, { batchSize: 32, epochs: 1, shuffle: false, validationData: validation, verbose: 0 });
     const metric = (name: string) => (history.history[name]![0] as number).toFixed(4);
     console.log(`${step} epoch ${epoch}/${epochs}: loss ${metric('loss')} accuracy ${metric('acc')} · validation loss ${metric('val_loss')} accuracy ${metric('val_acc')}`);
-    tf.dispose([order, x, y]);
+    tf.dispose([x, y]);
   }
 }
 
@@ -34,7 +35,7 @@ const started = Date.now();
 await ensureBackend();
 const train = await augmentedPhotos({ perPhoto: 64, size: SIZE, seed: 1 });
 const heldOut = await augmentedPhotos({ perPhoto: 16, size: SIZE, seed: 2 });
-const validation = [preprocessInput(heldOut.images, 'MobileNet'), heldOut.labels];
+const validation: [tf.Tensor, tf.Tensor] = [preprocessInput(heldOut.images, 'MobileNet'), heldOut.labels];
 console.log(`${train.images.shape[0]} training and ${heldOut.images.shape[0]} validation samples of ${train.classNames.join(', ')}`);
 
 // Step 1: the base frozen (its BatchNormalization layers run in inference mode), a new head trained.

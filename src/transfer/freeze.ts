@@ -16,7 +16,6 @@ export interface LayerRange {
   upTo?: string;
 }
 
-/** A model nested as a layer: it has layers of its own. */
 export interface UnfreezeOptions extends LayerRange {
   /**
    * Freeze the BatchNormalization layers of the range instead, as Keras's fine-tuning examples do: the
@@ -25,6 +24,7 @@ export interface UnfreezeOptions extends LayerRange {
   keepBatchNormalizationFrozen?: boolean;
 }
 
+/** The layers of a model nested as a layer; none for any other layer. */
 function sublayers(layer: tfl.layers.Layer): tfl.layers.Layer[] {
   return (layer as Partial<tfl.LayersModel>).layers ?? [];
 }
