@@ -1,7 +1,8 @@
 // One Node process of bench/pytorch-compare.ts: builds a model (random weights) and times our engines on it,
 // one run per request, so the orchestrator can interleave them with the other processes' runs.
 //   stdin  {"cmd":"load","model":"resnet50","batch":1,"engines":["tfjs","tfjs-fused"]}  ->  {"ok":true,"engines":{...}}
-//   stdin  {"cmd":"run","engine":"tfjs-fused"}                                         ->  {"ms":412.3}
+//   stdin  {"cmd":"run","engine":"tfjs-fused"}                              ->  {"ms":412.3,"cpuMs":401.7}
+// cpuMs is the process's CPU time (every thread) during the run: unlike ms, other processes barely change it.
 // argv[2]: wasm threads (1 = tfjs's default in Node; more starts the threaded binary, src/inference/wasm-threads.ts).
 import { createInterface } from 'node:readline';
 import * as tf from '@tensorflow/tfjs-core';
@@ -55,12 +56,14 @@ async function handle(request: Request): Promise<unknown> {
     return { ok: true, engines, backend: tf.getBackend(), wasmThreads };
   }
   const predictor = predictors.get(request.engine!)!;
+  const cpu = process.cpuUsage();
   const start = performance.now();
   const output = (await predictor.predict(input!)) as tf.Tensor;
   await output.data();
   const ms = performance.now() - start;
+  const { user, system } = process.cpuUsage(cpu);
   output.dispose();
-  return { ms };
+  return { ms, cpuMs: (user + system) / 1000 };
 }
 
 for await (const line of createInterface({ input: process.stdin })) {

@@ -1,6 +1,8 @@
 // Our inference engines side by side with PyTorch (torchvision models of the same shapes, random weights) on
 // ResNet50, MobileNetV2, EfficientNetB0 and VGG16, batch 1 and 32. Runs are interleaved across three processes
-// (wasm single-threaded, wasm multi-threaded, PyTorch) so load from elsewhere hits every engine alike.
+// (wasm single-threaded, wasm multi-threaded, PyTorch) so load from elsewhere hits every engine alike. The last
+// column, CPU time of all the engine's threads per run, shows the work done whatever the load (spinning thread
+// pools, PyTorch's OpenMP especially, add to it when they wait for a core).
 //
 //   npx tsx bench/pytorch-compare.ts                                  # everything (< 10 min on 2 quiet cores)
 //   npx tsx bench/pytorch-compare.ts --models resnet50 --batches 1 --reps 9
@@ -68,6 +70,8 @@ interface Lane {
   worker: Worker;
   engine?: string;
   samples: number[];
+  /** CPU time of the process (all threads) per run, ms. */
+  cpu: number[];
   cold: boolean;
   unavailable?: string;
 }
@@ -81,7 +85,7 @@ const threaded = wasmThreads > 1 ? nodeWorker(wasmThreads) : undefined;
 const torch = new Worker(python, [here('./torch_models.py')], { PYTORCH_THREADS: flags['torch-threads'], OMP_NUM_THREADS: flags['torch-threads'] });
 
 function lanes(): Lane[] {
-  const lane = (label: string, worker: Worker, engine?: string): Lane => ({ label, worker, engine, samples: [], cold: false });
+  const lane = (label: string, worker: Worker, engine?: string): Lane => ({ label, worker, engine, samples: [], cpu: [], cold: false });
   return [
     lane('tfjs, wasm 1 thread', single, 'tfjs'),
     lane('tfjs-fused, wasm 1 thread', single, 'tfjs-fused'),
@@ -91,9 +95,14 @@ function lanes(): Lane[] {
   ];
 }
 
-async function runOnce(lane: Lane): Promise<number> {
+async function runOnce(lane: Lane): Promise<{ ms: number; cpuMs: number }> {
   const reply = await lane.worker.ask(lane.engine ? { cmd: 'run', engine: lane.engine } : { cmd: 'run' });
-  return reply['ms'] as number;
+  return { ms: reply['ms'] as number, cpuMs: reply['cpuMs'] as number };
+}
+
+function record(lane: Lane, run: { ms: number; cpuMs: number }): void {
+  lane.samples.push(run.ms);
+  lane.cpu.push(run.cpuMs);
 }
 
 async function measure(model: string, batch: number): Promise<Lane[]> {
@@ -112,15 +121,14 @@ async function measure(model: string, batch: number): Promise<Lane[]> {
   }
   const live = all.filter((l) => !l.unavailable);
   for (const lane of live) {
+    // A run longer than --max-run-s is kept as the engine's only sample; a shorter one is a warm-up.
     const warm = await runOnce(lane);
-    if (warm > maxRunMs) {
-      lane.samples.push(warm);
-      lane.cold = true;
-    }
+    lane.cold = warm.ms > maxRunMs;
+    if (lane.cold) record(lane, warm);
   }
   const started = performance.now();
   for (let rep = 0; rep < reps && (rep === 0 || performance.now() - started < budgetMs); rep++) {
-    for (const lane of live.filter((l) => !l.cold)) lane.samples.push(await runOnce(lane));
+    for (const lane of live.filter((l) => !l.cold)) record(lane, await runOnce(lane));
   }
   return all;
 }
@@ -139,7 +147,7 @@ for (const model of models) {
     const reference = measured.find((l) => !l.engine && l.samples.length > 0);
     const torchMedian = reference ? median(reference.samples) : undefined;
     console.log(`\n${model}, batch ${batch} (224×224)`);
-    console.log('engine                          runs  median ms     min ms   images/s  median / PyTorch');
+    console.log('engine                          runs  median ms     min ms   images/s  median / PyTorch  CPU ms (median)');
     for (const lane of measured) {
       if (lane.unavailable || lane.samples.length === 0) {
         console.log(`${lane.label.padEnd(30)}  ${lane.unavailable ?? 'no runs'}`);
@@ -150,9 +158,9 @@ for (const model of models) {
       const runs = lane.cold ? '1 cold' : String(lane.samples.length);
       console.log(
         `${lane.label.padEnd(30)}  ${runs.padStart(6)}  ${fmt(med).padStart(9)}  ${fmt(Math.min(...lane.samples)).padStart(9)}  ` +
-          `${((batch * 1000) / med).toFixed(1).padStart(9)}  ${ratio.padStart(16)}`,
+          `${((batch * 1000) / med).toFixed(1).padStart(9)}  ${ratio.padStart(16)}  ${fmt(median(lane.cpu)).padStart(15)}`,
       );
-      results.push({ model, batch, engine: lane.label, samples: lane.samples, cold: lane.cold, median: med, ratio: torchMedian ? med / torchMedian : null });
+      results.push({ model, batch, engine: lane.label, samples: lane.samples, cpu: lane.cpu, cold: lane.cold, median: med, ratio: torchMedian ? med / torchMedian : null });
     }
   }
 }

@@ -2,7 +2,7 @@
 
 Speaks JSON lines on stdin/stdout so the Node orchestrator can interleave its runs with ours:
   {"cmd": "load", "model": "resnet50", "batch": 1}  ->  {"ok": true, "params": 25557032}
-  {"cmd": "run"}                                    ->  {"ms": 81.2}
+  {"cmd": "run"}                                    ->  {"ms": 81.2, "cpuMs": 150.3}  (CPU time of every thread)
   {"cmd": "profile"}                                ->  {"ops": [{"name": "aten::mkldnn_convolution", "calls": 53, "ms": 60.1}, ...]}
 Threads: PYTORCH_THREADS (default 2, the cores of the machine the issue measured on).
 """
@@ -35,9 +35,10 @@ def main() -> None:
             reply = {"ok": True, "params": sum(p.numel() for p in model.parameters()), "threads": torch.get_num_threads()}
         elif msg["cmd"] == "run":
             with torch.inference_mode():
+                cpu = time.process_time()
                 start = time.perf_counter()
                 model(x)
-                reply = {"ms": (time.perf_counter() - start) * 1000}
+                reply = {"ms": (time.perf_counter() - start) * 1000, "cpuMs": (time.process_time() - cpu) * 1000}
         elif msg["cmd"] == "profile":
             with torch.inference_mode(), torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
                 model(x)
