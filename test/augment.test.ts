@@ -1,8 +1,10 @@
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBackend } from '../src/backend';
 import { ArgumentError } from '../src/errors';
 import { randomBrightness, randomContrast, randomCrop, randomFlip } from '../src/preprocess/augment';
+import { imageDatasetFromDirectory } from '../src/preprocess/dataset';
 import { seededRandom, shuffled } from '../src/preprocess/seeded-random';
 
 // 64 images of 3×4 pixels, 2 channels, every value distinct, within [0, 255]. The expected results are
@@ -11,6 +13,7 @@ const [N, H, W, C] = [64, 3, 4, 2];
 const SIZE = H * W * C;
 const VALUES = Array.from({ length: N * SIZE }, (_, i) => (i * 37) % 251);
 const images = () => tf.tensor4d(VALUES, [N, H, W, C]);
+const PHOTOS = fileURLToPath(new URL('data/images/', import.meta.url));
 
 type Image = number[];
 const imageOf = (values: ArrayLike<number>, n: number, size = SIZE): Image => Array.from(values).slice(n * size, (n + 1) * size);
@@ -128,6 +131,15 @@ describe('augmentation', () => {
     expect(Math.max(...factors)).toBeGreaterThan(1.4);
   });
 
+  it('works in a tfjs-data pipeline: batches from imageDatasetFromDirectory, mapped', async () => {
+    const photos = await imageDatasetFromDirectory(PHOTOS, { labels: null, imageSize: 40, batchSize: 2, shuffle: false, verbose: false });
+    const random = seededRandom(2);
+    const augmented = photos.map(({ xs }) => ({ xs: randomContrast(randomCrop(xs as tf.Tensor4D, { height: 32, width: 32, random }), { factor: 0.2, random }) }));
+    const batches = await augmented.toArray();
+    expect(batches.map(({ xs }) => xs.shape)).toEqual([[2, 32, 32, 3], [2, 32, 32, 3], [1, 32, 32, 3]]);
+    tf.dispose(batches.map(({ xs }) => xs));
+  });
+
   it('rejects what Keras rejects, naming the argument and the value', () => {
     const batch = images();
     const cases: [() => unknown, RegExp][] = [
@@ -139,6 +151,8 @@ describe('augmentation', () => {
       [() => randomBrightness(batch, { factor: [0.1, 0.2, 0.3] as never }), /Received: factor=\[0.1,0.2,0.3\]/],
       [() => randomContrast(batch, { factor: -0.1 }), /within \[0, 1\]. Received: factor=-0.1/],
       [() => randomContrast(batch, { factor: 0.2, valueRange: [255, 0] }), /`valueRange` must be a pair \[low, high\].*Received: valueRange=\[255,0\]/],
+      [() => randomCrop(batch, { height: 2, width: 2, seed: 1 } as never), /Unknown option `seed` for randomCrop. Allowed: height, width, random/],
+      [() => randomFlip(batch, 'horizontal' as never), /randomFlip options must be an object. Received: 'horizontal'/],
     ];
     for (const [call, message] of cases) {
       expect(call).toThrow(ArgumentError);

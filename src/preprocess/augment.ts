@@ -3,7 +3,7 @@
 // its own flip, brightness shift or contrast factor from `random`. Give them `seededRandom(seed)` for runs that
 // repeat exactly. Each returns a new float32 tensor; the caller disposes the input.
 import * as tf from '@tensorflow/tfjs-core';
-import { formatValue } from '../applications/common';
+import { checkOptionNames, formatValue } from '../applications/common';
 import { ArgumentError } from '../errors';
 import type { RandomSource } from './seeded-random';
 
@@ -33,7 +33,8 @@ export interface RandomIntensityOptions extends RandomOptions {
   valueRange?: [number, number];
 }
 
-function checkImages(images: tf.Tensor, operation: string): void {
+function checkArguments(images: tf.Tensor, operation: string, options: object, allowed: string[]): void {
+  checkOptionNames(operation, options, [...allowed, 'random']);
   if (!(images instanceof tf.Tensor) || images.rank !== 4) {
     const received = images instanceof tf.Tensor ? `a tensor of shape ${formatValue(images.shape)}` : formatValue(images);
     throw new ArgumentError(`${operation} takes \`images\` of rank 4, [batch, height, width, channels]. Received: ${received}`);
@@ -45,8 +46,9 @@ function perImage(images: tf.Tensor4D, transform: (image: tf.Tensor3D) => tf.Ten
 }
 
 /** Keras's RandomFlip: each image flipped left-right and/or upside down, each with probability 1/2. */
-export function randomFlip(images: tf.Tensor4D, { mode = 'horizontal_and_vertical', random = Math.random }: RandomFlipOptions = {}): tf.Tensor4D {
-  checkImages(images, 'randomFlip');
+export function randomFlip(images: tf.Tensor4D, options: RandomFlipOptions = {}): tf.Tensor4D {
+  checkArguments(images, 'randomFlip', options, ['mode']);
+  const { mode = 'horizontal_and_vertical', random = Math.random } = options;
   const modes: FlipMode[] = ['horizontal', 'vertical', 'horizontal_and_vertical'];
   if (!modes.includes(mode)) throw new ArgumentError(`\`mode\` must be one of ${modes.map(formatValue).join(', ')}. Received: mode=${formatValue(mode)}`);
   const axes = mode === 'horizontal' ? [1] : mode === 'vertical' ? [0] : [1, 0];
@@ -66,8 +68,9 @@ function checkSize(name: string, value: unknown, max: number): void {
  * Keras's RandomCrop in training: a `height` × `width` window of each image at a random offset. Unlike Keras,
  * every image gets its own offset (Keras draws one per batch), and images smaller than the window are refused.
  */
-export function randomCrop(images: tf.Tensor4D, { height, width, random = Math.random }: RandomCropOptions): tf.Tensor4D {
-  checkImages(images, 'randomCrop');
+export function randomCrop(images: tf.Tensor4D, options: RandomCropOptions): tf.Tensor4D {
+  checkArguments(images, 'randomCrop', options, ['height', 'width']);
+  const { height, width, random = Math.random } = options;
   const [, imageHeight, imageWidth] = images.shape;
   checkSize('height', height, imageHeight);
   checkSize('width', width, imageWidth);
@@ -100,8 +103,9 @@ const uniform = (random: RandomSource, [lower, upper]: [number, number]) => lowe
  * Keras's RandomBrightness: adds to every pixel of an image one value drawn from
  * [lower, upper] × (high - low) of `valueRange`, then clips to `valueRange`.
  */
-export function randomBrightness(images: tf.Tensor4D, { factor, valueRange = [0, 255], random = Math.random }: RandomIntensityOptions): tf.Tensor4D {
-  checkImages(images, 'randomBrightness');
+export function randomBrightness(images: tf.Tensor4D, options: RandomIntensityOptions): tf.Tensor4D {
+  checkArguments(images, 'randomBrightness', options, ['factor', 'valueRange']);
+  const { factor, valueRange = [0, 255], random = Math.random } = options;
   const range = factorPair(factor, [-1, 1], (f) => [-f, f]);
   const [low, high] = checkValueRange(valueRange);
   return perImage(images, (image) => tf.clipByValue(tf.add(image, uniform(random, range) * (high - low)), low, high));
@@ -111,8 +115,9 @@ export function randomBrightness(images: tf.Tensor4D, { factor, valueRange = [0,
  * Keras's RandomContrast: moves each channel of an image away from (or towards) its mean,
  * `(x - mean) * c + mean`, with c drawn from [1 - lower, 1 + upper], then clips to `valueRange`.
  */
-export function randomContrast(images: tf.Tensor4D, { factor, valueRange = [0, 255], random = Math.random }: RandomIntensityOptions): tf.Tensor4D {
-  checkImages(images, 'randomContrast');
+export function randomContrast(images: tf.Tensor4D, options: RandomIntensityOptions): tf.Tensor4D {
+  checkArguments(images, 'randomContrast', options, ['factor', 'valueRange']);
+  const { factor, valueRange = [0, 255], random = Math.random } = options;
   const [lower, upper] = factorPair(factor, [0, 1], (f) => [f, f]);
   const [low, high] = checkValueRange(valueRange);
   return perImage(images, (image) => {
