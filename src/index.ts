@@ -103,3 +103,6 @@ export { useThreadedWasmBackend } from './inference/wasm-threads';
 export { ensureBackend, getBackendChoice, selectBackend } from './backend';
 export type { BackendChoice, BackendName } from './backend';
 export { ArgumentError, DownloadError, KerasApplicationsError, WeightsFileError, WeightsMismatchError } from './errors';
+export { exportOnnx, OnnxExportError } from './inference/onnx-export';
+export { onnxPredictor, OnnxRuntimeUnavailableError } from './inference/onnx-runtime';
+export type { OnnxPredictor, OnnxPredictorOptions } from './inference/onnx-runtime';
