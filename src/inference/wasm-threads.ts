@@ -57,7 +57,11 @@ export async function useThreadedWasmBackend(threads?: number): Promise<number> 
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', threads > 1);
   wasm.setThreadsCount(threads);
   try {
-    if (!(await tf.setBackend('wasm'))) throw new KerasApplicationsError(`the threaded wasm backend did not start`);
+    if (!(await tf.setBackend('wasm'))) {
+      // Leave tfjs's Node default for whoever starts the wasm backend next.
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+      throw new KerasApplicationsError('the threaded wasm backend did not start (see the warning tfjs printed)');
+    }
   } finally {
     URL.createObjectURL = createObjectURL;
     os.cpus = cpus;
