@@ -24,6 +24,12 @@ if (ortError && process.env.CI) throw new Error(`onnxruntime-node does not load:
 if (ortError) console.warn(`inference-onnx.test.ts skipped: onnxruntime-node does not load (${ortError})`);
 
 const TOLERANCE = 1e-4;
+
+/** A model with a layer ONNX export has no translation for. */
+function upsamplingModel(): tfl.LayersModel {
+  const input = tfl.input({ shape: [8, 8, 3] });
+  return tfl.model({ inputs: input, outputs: tfl.layers.upSampling2d({ size: [2, 2], name: 'upsample' }).apply(input) as tfl.SymbolicTensor });
+}
 /** One thread: the test workers already share the machine's cores. */
 const compile = (model: tfl.LayersModel) => onnxPredictor(model, { intraOpNumThreads: 1 });
 
@@ -45,6 +51,12 @@ describe.skipIf(ortError)('onnxruntime', () => {
     expect(outputError(config, await output.data())).toBeLessThanOrEqual(TOLERANCE);
     tf.dispose([input, output]);
     predictor.dispose();
+  });
+
+  it('fails on a layer it cannot translate, so compileForInference falls back to another engine', async () => {
+    const model = upsamplingModel();
+    await expect(onnxPredictor(model)).rejects.toThrow(OnnxExportError);
+    model.dispose();
   });
 
   it('drops execution providers that do not start, in order, and fails naming them when none does', async () => {
@@ -74,13 +86,10 @@ describe.skipIf(ortError)('onnxruntime', () => {
 });
 
 describe('ONNX export refuses what it cannot translate', () => {
-  it('names a layer type it has no translation for, and the predictor fails the same way (so a caller can fall back)', async () => {
-    const input = tfl.input({ shape: [8, 8, 3] });
-    const output = tfl.layers.upSampling2d({ size: [2, 2], name: 'upsample' }).apply(input) as tfl.SymbolicTensor;
-    const model = tfl.model({ inputs: input, outputs: output });
+  it('names a layer type it has no translation for', () => {
+    const model = upsamplingModel();
     expect(() => exportOnnx(model)).toThrow(OnnxExportError);
     expect(() => exportOnnx(model)).toThrow(/layer 'upsample' of type UpSampling2D has no ONNX translation/);
-    await expect(onnxPredictor(model)).rejects.toThrow(OnnxExportError);
     model.dispose();
   });
 

@@ -8,6 +8,9 @@ export const OPSET = 17;
 /** IR version 8 is the one that goes with opset 17. */
 const IR_VERSION = 8;
 
+/** Protobuf's limit on one message; larger models would need ONNX's external data files. */
+const MAX_PROTOBUF_BYTES = 2 ** 31 - 1;
+
 const FLOAT = 1;
 const INT64 = 7;
 
@@ -168,6 +171,9 @@ export class OnnxGraph {
     model.string(2, 'keras-applications');
     model.message(7, graph);
     model.message(8, new ProtoWriter().string(1, '').varint(2, OPSET));
+    if (model.length > MAX_PROTOBUF_BYTES) {
+      throw new Error(`ONNX export: the model takes ${model.length} bytes, more than a protobuf message may (2 GiB)`);
+    }
     return model.finish();
   }
 

@@ -48,8 +48,8 @@ async function loadOnnxRuntime(): Promise<OnnxRuntime> {
  */
 export async function onnxPredictor(model: tfl.LayersModel, options: OnnxPredictorOptions = {}): Promise<OnnxPredictor> {
   validateOptions(options);
-  const onnx = exportOnnx(model);
   const ort = await loadOnnxRuntime();
+  const onnx = exportOnnx(model);
   const { session, executionProviders } = await startSession(ort, onnx, options);
   const [inputName] = session.inputNames;
   const single = session.outputNames.length === 1;
