@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { InputShape } from '../src/applications/common';
 import { getApplication } from '../src/applications/registry';
 import { ensureBackend } from '../src/backend';
 import { ArgumentError } from '../src/errors';
@@ -71,6 +72,22 @@ describe.skipIf(ortError)('onnxruntime', () => {
     model.dispose();
   });
 
+  it.each([
+    ['ResNet50', 'notop_avg_128x160'],
+    ['Xception', 'notop_avg_160x192'],
+  ])("%s built for any image size runs the fixture's %s input as Keras does", async (builder, id) => {
+    const config = fixtureConfig(builder, id);
+    const options = { ...builderOptions(config.kwargs), inputShape: [null, null, 3] as InputShape, weights: generatedWeightsFile(config) };
+    const model = await getApplication(builder).build(options);
+    const predictor = await compile(model);
+    model.dispose();
+    const input = fixtureInput(config);
+    const output = (await predictor.predict(input)) as tf.Tensor;
+    expect(outputError(config, await output.data())).toBeLessThanOrEqual(TOLERANCE);
+    tf.dispose([input, output]);
+    predictor.dispose();
+  });
+
   it('runs a batch of two through a nested Sequential with weights Keras wrote (tiny_legacy.h5)', async () => {
     const model = buildTiny();
     await loadWeights(model, `${H5_DIR}tiny_legacy.h5`);
@@ -116,6 +133,12 @@ describe('onnxPredictor arguments', () => {
 
   it.each([[[]], ['cpu'], [[1]]])('rejects executionProviders=%j', async (providers) => {
     await expect(onnxPredictor(model(), { executionProviders: providers as unknown as string[] })).rejects.toThrow(/`executionProviders` must be a non-empty list/);
+  });
+
+  it('rejects a model with two inputs (a predictor takes one tensor)', async () => {
+    const [a, b] = [tfl.input({ shape: [4], name: 'a' }), tfl.input({ shape: [4], name: 'b' })];
+    const model = tfl.model({ inputs: [a, b], outputs: tfl.layers.add().apply([a, b]) as tfl.SymbolicTensor, name: 'pair' });
+    await expect(onnxPredictor(model)).rejects.toThrow(new ArgumentError("model: the onnxruntime engine runs models with one input; 'pair' has 2"));
   });
 
   it('rejects an unknown option', async () => {

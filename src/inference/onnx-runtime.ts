@@ -48,11 +48,15 @@ async function loadOnnxRuntime(): Promise<OnnxRuntime> {
  */
 export async function onnxPredictor(model: tfl.LayersModel, options: OnnxPredictorOptions = {}): Promise<OnnxPredictor> {
   validateOptions(options);
+  if (model.inputs.length !== 1) {
+    throw new ArgumentError(`model: the onnxruntime engine runs models with one input; '${model.name}' has ${model.inputs.length}`);
+  }
   const ort = await loadOnnxRuntime();
   const onnx = exportOnnx(model);
   const { session, executionProviders } = await startSession(ort, onnx, options);
   const [inputName] = session.inputNames;
   const single = session.outputNames.length === 1;
+  let released = false;
   return {
     engine: 'onnxruntime',
     onnx,
@@ -69,7 +73,9 @@ export async function onnxPredictor(model: tfl.LayersModel, options: OnnxPredict
       return single ? outputs[0]! : outputs;
     },
     dispose(): void {
-      void session.release();
+      if (released) return;
+      released = true;
+      session.release().catch(() => {});
     },
   };
 }
