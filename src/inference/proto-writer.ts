@@ -85,6 +85,9 @@ export class ProtoWriter {
   }
 
   private rawVarint(value: number | bigint): void {
+    if (typeof value === 'number' && !Number.isSafeInteger(value)) {
+      throw new RangeError(`ProtoWriter: ${value} is not an integer that fits a varint exactly`);
+    }
     this.reserve(10);
     if (typeof value === 'number' && value >= 0 && value <= 0xffffffff) {
       let v = value;
@@ -94,9 +97,6 @@ export class ProtoWriter {
       }
       this.scratch[this.used++] = v;
       return;
-    }
-    if (typeof value === 'number' && !Number.isSafeInteger(value)) {
-      throw new RangeError(`ProtoWriter: ${value} is not an integer that fits a varint exactly`);
     }
     let v = BigInt.asUintN(64, BigInt(value));
     while (v > 0x7fn) {
