@@ -23,8 +23,6 @@ export interface OnnxPredictorOptions {
 
 export interface OnnxPredictor extends Predictor {
   readonly engine: 'onnxruntime';
-  /** The ONNX model the session runs, as exported. */
-  readonly onnx: Uint8Array;
   /** The providers the session started with: the requested list, less those that did not start. */
   readonly executionProviders: readonly string[];
 }
@@ -42,8 +40,8 @@ async function loadOnnxRuntime(): Promise<OnnxRuntime> {
 }
 
 /**
- * A predictor that runs `model` with ONNX Runtime. The weights are copied into the ONNX model, so the predictor
- * does not need `model` afterwards. Throws `OnnxExportError` for a layer it cannot translate and
+ * A predictor that runs `model` with ONNX Runtime. The weights are copied into ONNX Runtime's session (the
+ * exported bytes are not kept: `exportOnnx` gives them), so the predictor does not need `model` afterwards. Throws `OnnxExportError` for a layer it cannot translate and
  * `OnnxRuntimeUnavailableError` without onnxruntime-node, so a caller can fall back to a tfjs engine.
  */
 export async function onnxPredictor(model: tfl.LayersModel, options: OnnxPredictorOptions = {}): Promise<OnnxPredictor> {
@@ -59,7 +57,6 @@ export async function onnxPredictor(model: tfl.LayersModel, options: OnnxPredict
   let released = false;
   return {
     engine: 'onnxruntime',
-    onnx,
     executionProviders,
     async predict(x: tf.Tensor): Promise<tf.Tensor | tf.Tensor[]> {
       const data = x.dtype === 'float32' ? ((await x.data()) as Float32Array) : Float32Array.from(await x.data());
