@@ -135,6 +135,12 @@ describe('onnxPredictor arguments', () => {
     await expect(onnxPredictor(model(), { executionProviders: providers as unknown as string[] })).rejects.toThrow(/`executionProviders` must be a non-empty list/);
   });
 
+  it('rejects a threadSpinning that is not a boolean', async () => {
+    await expect(onnxPredictor(model(), { threadSpinning: 'yes' as never })).rejects.toThrow(
+      new ArgumentError("`threadSpinning` must be true or false. Received: threadSpinning='yes'"),
+    );
+  });
+
   it('rejects a model with two inputs (a predictor takes one tensor)', async () => {
     const [a, b] = [tfl.input({ shape: [4], name: 'a' }), tfl.input({ shape: [4], name: 'b' })];
     const model = tfl.model({ inputs: [a, b], outputs: tfl.layers.add().apply([a, b]) as tfl.SymbolicTensor, name: 'pair' });

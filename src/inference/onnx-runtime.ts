@@ -2,7 +2,7 @@
 // ONNX Runtime for Node. onnxruntime-node is an optional peer, imported only when this engine is asked for.
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { checkOptionNames, formatValue } from '../applications/common';
+import { checkOptionNames, formatValue, validateBoolean } from '../applications/common';
 import { ArgumentError, KerasApplicationsError } from '../errors';
 import { exportOnnx } from './onnx-export';
 import type { Predictor } from './types';
@@ -19,6 +19,11 @@ export interface OnnxPredictorOptions {
   executionProviders?: string[];
   /** Threads inside one operator. Default: every core (`os.availableParallelism()`). */
   intraOpNumThreads?: number;
+  /**
+   * Let idle threads spin between operators (ONNX Runtime's own default). Default false: spinning is up to 20%
+   * faster on otherwise idle cores, and several times slower where other work shares them (bench/onnx-session-options.ts).
+   */
+  threadSpinning?: boolean;
 }
 
 export interface OnnxPredictor extends Predictor {
@@ -92,8 +97,7 @@ async function startSession(ort: OnnxRuntime, onnx: Uint8Array, options: OnnxPre
         intraOpNumThreads: threads,
         graphOptimizationLevel: 'all',
         executionMode: 'sequential',
-        // Idle threads sleep instead of spinning: as fast alone, and much faster where other work shares the cores.
-        extra: { session: { intra_op: { allow_spinning: '0' } } },
+        extra: { session: { intra_op: { allow_spinning: options.threadSpinning ? '1' : '0' } } },
       });
       return { session, executionProviders };
     } catch (error) {
@@ -104,8 +108,9 @@ async function startSession(ort: OnnxRuntime, onnx: Uint8Array, options: OnnxPre
 }
 
 function validateOptions(options: OnnxPredictorOptions): void {
-  checkOptionNames('onnxPredictor', options, ['executionProviders', 'intraOpNumThreads']);
-  const { executionProviders, intraOpNumThreads } = options;
+  checkOptionNames('onnxPredictor', options, ['executionProviders', 'intraOpNumThreads', 'threadSpinning']);
+  const { executionProviders, intraOpNumThreads, threadSpinning } = options;
+  if (threadSpinning !== undefined) validateBoolean('threadSpinning', threadSpinning);
   if (
     executionProviders !== undefined &&
     (!Array.isArray(executionProviders) || executionProviders.length === 0 || !executionProviders.every((p) => typeof p === 'string' && p !== ''))
