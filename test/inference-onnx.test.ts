@@ -88,6 +88,22 @@ describe.skipIf(ortError)('onnxruntime', () => {
     predictor.dispose();
   });
 
+  it('applies per-channel Rescaling to a feature map held channels-first (EfficientNet with ImageNet weights)', async () => {
+    // A 1×1 identity convolution puts the map in ONNX's channels-first layout; Keras's Rescaling then
+    // multiplies channel c by scale[c] and adds the offset: x·[1, 2, 3] + 0.5 by hand.
+    const input = tfl.input({ shape: [2, 2, 3] });
+    const identity = tfl.layers.conv2d({ filters: 3, kernelSize: 1, useBias: false, weights: [tf.reshape(tf.eye(3), [1, 1, 3, 3])] });
+    const rescale = tfl.layers.rescaling({ scale: [1, 2, 3] as unknown as number, offset: 0.5 });
+    const model = tfl.model({ inputs: input, outputs: rescale.apply(identity.apply(input)) as tfl.SymbolicTensor });
+    const predictor = await compile(model);
+    const x = tf.tensor4d([1, 10, 100, 2, 20, 200, 3, 30, 300, 4, 40, 400], [1, 2, 2, 3]);
+    const y = (await predictor.predict(x)) as tf.Tensor;
+    expect(Array.from(await y.data())).toEqual([1.5, 20.5, 300.5, 2.5, 40.5, 600.5, 3.5, 60.5, 900.5, 4.5, 80.5, 1200.5]);
+    tf.dispose([x, y]);
+    predictor.dispose();
+    model.dispose();
+  });
+
   it('runs a batch of two through a nested Sequential with weights Keras wrote (tiny_legacy.h5)', async () => {
     const model = buildTiny();
     await loadWeights(model, `${H5_DIR}tiny_legacy.h5`);
