@@ -104,6 +104,20 @@ describe.skipIf(ortError)('onnxruntime', () => {
     model.dispose();
   });
 
+  it("keeps ZeroPadding2D's zeros in the max of the pool after it (ONNX Runtime would fold them away)", async () => {
+    // Every window of the padded 4×4 map holds one −1 and three padding zeros: Keras's max is 0.
+    const input = tfl.input({ shape: [2, 2, 1] });
+    const padded = tfl.layers.zeroPadding2d({ padding: 1 }).apply(input);
+    const model = tfl.model({ inputs: input, outputs: tfl.layers.maxPooling2d({ poolSize: 2 }).apply(padded) as tfl.SymbolicTensor });
+    const predictor = await compile(model);
+    const x = tf.fill([1, 2, 2, 1], -1);
+    const y = (await predictor.predict(x)) as tf.Tensor;
+    expect(Array.from(await y.data())).toEqual([0, 0, 0, 0]);
+    tf.dispose([x, y]);
+    predictor.dispose();
+    model.dispose();
+  });
+
   it('runs a batch of two through a nested Sequential with weights Keras wrote (tiny_legacy.h5)', async () => {
     const model = buildTiny();
     await loadWeights(model, `${H5_DIR}tiny_legacy.h5`);

@@ -123,11 +123,13 @@ function channelsLastData(config: tf.serialization.ConfigDict): void {
 
 /**
  * ONNX's padding attributes for Keras's 'same' (TensorFlow pads the extra row/column at the end) or 'valid'.
- * 'valid' is ONNX's default (no auto_pad): ONNX Runtime folds a ZeroPadding2D into the next Conv only then.
+ * ONNX Runtime folds a ZeroPadding2D into the next operator when that has no auto_pad. Right for a convolution
+ * (zeros are zeros), wrong for pooling: a pool's own padding is left out of the max or the average, while
+ * Keras's zeros count (ResNet50V2's max pool sees negative values). So 'valid' pools say VALID explicitly.
  */
-function padding(value: unknown): Record<string, ReturnType<typeof string>> {
+function padding(value: unknown, foldsPadding: boolean): Record<string, ReturnType<typeof string>> {
   if (value === 'same') return { auto_pad: string('SAME_UPPER') };
-  if (value === 'valid') return {};
+  if (value === 'valid') return foldsPadding ? {} : { auto_pad: string('VALID') };
   throw new UnsupportedConfigError(`padding '${String(value)}'`);
 }
 
@@ -150,7 +152,7 @@ function conv(context: LayerContext, x: string, spec: ConvSpec, hint: string): s
     kernel_shape: ints(spec.kernel.shape.slice(2)),
     strides: ints(pair(spec.strides)),
     dilations: ints(pair(spec.dilations)),
-    ...padding(spec.padding),
+    ...padding(spec.padding, true),
   });
 }
 
@@ -330,7 +332,7 @@ function pooling(opType: 'MaxPool' | 'AveragePool'): LayerTranslation {
   return (context) => {
     const { config, graph, layer } = context;
     channelsLastData(config);
-    const attributes = { kernel_shape: ints(pair(config.poolSize)), strides: ints(pair(config.strides ?? config.poolSize)), ...padding(config.padding) };
+    const attributes = { kernel_shape: ints(pair(config.poolSize)), strides: ints(pair(config.strides ?? config.poolSize)), ...padding(config.padding, false) };
     return { name: graph.op(opType, [graph.channelsFirst(only(context.inputs))], layer.name, attributes), channelsFirst: true };
   };
 }
