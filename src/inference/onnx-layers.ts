@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { float, int, ints, type OnnxGraph, type OnnxValue, string } from './onnx-graph';
 
-/** What a translation gets: the layer, its config, its inputs and Keras's shapes of its outputs. */
+/** What a translation gets: the graph, the layer, its config and its inputs. */
 export interface LayerContext {
   graph: OnnxGraph;
   layer: tfl.layers.Layer;
@@ -40,7 +40,7 @@ function weight(layer: tfl.layers.Layer, short: string, perm?: number[]): { data
 // ------------------------------------------------------------------------------------------ activations
 
 /** An activation by tfjs's class name (`getClassName()` of the layer's activation), applied to `x`. */
-export function applyActivation(graph: OnnxGraph, activation: string, x: Produced, rank: number, hint: string): Produced {
+function applyActivation(graph: OnnxGraph, activation: string, x: Produced, rank: number, hint: string): Produced {
   const unary = (opType: string, attributes = {}) => ({ name: graph.op(opType, [x.name], hint, attributes), channelsFirst: x.channelsFirst });
   switch (activation) {
     case 'linear':
