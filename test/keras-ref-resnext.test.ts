@@ -1,6 +1,7 @@
 import type { WeightsFile } from '../src/weights/types';
 import { resnext101, resnext50 } from '../src/applications/resnext';
 import { describeKerasReference } from './helpers/keras-ref-suite';
+import { topLeftTapOnly } from './helpers/resnext-fixture';
 
 // ResNeXt50/101 (keras_applications 1.0.8 run on Keras 3, test/fixtures/keras-ref): layer tables and outputs.
 //
@@ -9,19 +10,6 @@ import { describeKerasReference } from './helpers/keras-ref-suite';
 // So these checks zero those taps, which tests everything but the 3×3 window; the window itself is tfjs's
 // depthwise convolution, and test/layers/lambda-sum.test.ts checks the whole grouped convolution against
 // GroupedConv2D.
-function topLeftTapOnly(weights: WeightsFile): WeightsFile {
-  return {
-    ...weights,
-    layers: weights.layers.map((layer) => {
-      if (!layer.name.endsWith('_2_conv')) return layer;
-      const [kernel] = layer.weights;
-      const perTap = kernel!.shape[2]! * kernel!.shape[3]!;
-      const data = new Float32Array(kernel!.data.length);
-      data.set(kernel!.data.subarray(0, perTap));
-      return { ...layer, weights: [{ ...kernel!, data }] };
-    }),
-  };
-}
 
 for (const [builder, build] of [['ResNeXt50', resnext50], ['ResNeXt101', resnext101]] as const) {
   describeKerasReference(builder, (options) => build({ ...options, weights: topLeftTapOnly(options.weights as WeightsFile) }));
