@@ -6,6 +6,8 @@ import { checkOptionNames, formatValue } from './applications/common';
 import type { WeightsDownloadOptions } from './applications/official-weights';
 import { getApplication, preprocessInput, type AnyApplicationEntry, type ApplicationEntry, type ApplicationName } from './applications/registry';
 import { ArgumentError } from './errors';
+import { compileForInference } from './inference/index';
+import type { Predictor } from './inference/types';
 import { loadImageTensor, type ImageSource } from './preprocess/image';
 import { decodePredictions, type ImagenetPrediction } from './preprocess/imagenet';
 import { computeMelgram, type AudioSource } from './preprocess/melgram';
@@ -34,11 +36,14 @@ const DEFAULT_MODEL: ApplicationName = 'ResNet50';
 
 /** Built models by model name and weights; promises, so that concurrent calls share one build. */
 const models = new Map<string, Promise<tfl.LayersModel>>();
+/** The same models compiled for the fastest inference engine here (`compileForInference`), by the same key. */
+const predictors = new Map<string, Promise<Predictor>>();
 
 /**
  * The top ImageNet classes of an image (or, for `model: 'MusicTaggerCRNN'`, the top tags of an mp3/wav clip),
  * best first. Images are loaded as Keras's `load_img` does at the model's size and preprocessed for it;
- * tensors of another size are resized bilinearly. The model is built once per process (see `loadClassifier`).
+ * tensors of another size are resized bilinearly. The model is built once per process (see `loadClassifier`) and
+ * predicts on the fastest inference engine here (`compileForInference`: ONNX Runtime when installed).
  *
  * ```ts
  * const [best] = await classify('elephant.jpg', { model: 'ResNet50', top: 3 });
@@ -65,8 +70,8 @@ export async function classify(
   const batch = entry.kind === 'audio' ? await melgramBatch(inputs) : await preparedImageBatch(inputs, entry);
   let scores: tf.Tensor | undefined;
   try {
-    const network = await loadClassifier(entry.kerasName as ApplicationName, { weights, ...download });
-    scores = network.predict(batch) as tf.Tensor;
+    const predictor = await loadPredictor(entry.kerasName as ApplicationName, { weights, ...download });
+    scores = (await predictor.predict(batch)) as tf.Tensor;
     const decoded = entry.kind === 'audio' ? decodeMusicTags(scores, top) : decodePredictions(scores, top);
     return single ? decoded[0]! : decoded;
   } finally {
@@ -78,30 +83,44 @@ export async function classify(
  * The model `classify` uses for `name` and `weights`: built and weighted on the first call, the same
  * instance afterwards. Do not dispose it yourself; `clearModelCache()` does.
  */
-export function loadClassifier(
-  name: ApplicationName,
-  options: Pick<ClassifyOptions, 'weights'> & WeightsDownloadOptions = {},
-): Promise<tfl.LayersModel> {
+export function loadClassifier(name: ApplicationName, options: ClassifierWeightsOptions = {}): Promise<tfl.LayersModel> {
+  const { key, entry, weights, download } = cacheKey(name, options);
+  return cached(models, key, () => (entry as AnyApplicationEntry).build({ weights, ...download } as never));
+}
+
+/** `loadClassifier`'s model compiled for prediction on the fastest engine (`KERAS_APPLICATIONS_ENGINE` forces one). */
+function loadPredictor(name: ApplicationName, options: ClassifierWeightsOptions): Promise<Predictor> {
+  return cached(predictors, cacheKey(name, options).key, async () => compileForInference(await loadClassifier(name, options)));
+}
+
+type ClassifierWeightsOptions = Pick<ClassifyOptions, 'weights'> & WeightsDownloadOptions;
+
+function cacheKey(name: ApplicationName, options: ClassifierWeightsOptions) {
   const entry = getApplication(name);
   const { weights = entry.kind === 'audio' ? 'msd' : 'imagenet', ...download } = options;
   // The music tagger's official file is its author's 'msd' weights.
   const resolved = entry.kind === 'audio' && weights === 'imagenet' ? 'msd' : weights;
-  const key = `${entry.kerasName}\n${resolved}`;
-  let model = models.get(key);
-  if (!model) {
-    model = (entry as AnyApplicationEntry).build({ weights: resolved, ...download } as never);
-    models.set(key, model);
-    // A failed build is not kept: the next call tries again (e.g. once the file is in the cache).
-    model.catch(() => models.delete(key));
-  }
-  return model;
+  return { key: `${entry.kerasName}\n${resolved}`, entry, weights: resolved, download };
 }
 
-/** Disposes every model `classify` has built and forgets them; the next call builds afresh. */
+/** The promise kept under `key`, made by `make` on the first call; a failed one is dropped so the next call retries. */
+function cached<T>(cache: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
+  let value = cache.get(key);
+  if (!value) {
+    value = make();
+    cache.set(key, value);
+    // E.g. a download that failed offline: the next call tries again once the file is in the cache.
+    value.catch(() => cache.delete(key));
+  }
+  return value;
+}
+
+/** Disposes every model (and compiled predictor) `classify` has built and forgets them; the next call builds afresh. */
 export async function clearModelCache(): Promise<void> {
-  const pending = [...models.values()];
+  const pending = [...predictors.values(), ...models.values()];
+  predictors.clear();
   models.clear();
-  const built = await Promise.allSettled(pending);
+  const built = await Promise.allSettled<Predictor | tfl.LayersModel>(pending);
   for (const result of built) if (result.status === 'fulfilled') result.value.dispose();
 }
 

@@ -38,18 +38,33 @@ function softmax(logits: number[]): number[] {
   return exps.map((v) => v / sum);
 }
 
+/** classify()'s top 3 for the fixture's input, checked against Keras's logits. */
+async function expectKerasTop3(): Promise<void> {
+  const input = fixtureInput(config) as tf.Tensor4D;
+  const [predictions] = await classify(input, { model: 'MobileNetV3Small', weights, top: 3 });
+  input.dispose();
+  const expected = softmax(config.numerics.output.values!)
+    .map((p, i) => [p, i] as const)
+    .sort((a, b) => b[0] - a[0])
+    .slice(0, 3);
+  expect(predictions!.map((p) => p.classId)).toEqual(expected.map(([, i]) => classIndex[i]![0]));
+  expect(predictions!.map((p) => p.className)).toEqual(expected.map(([, i]) => classIndex[i]![1]));
+  predictions!.forEach((p, k) => expect(Math.abs(p.probability - expected[k]![0])).toBeLessThan(1e-4 * expected[0]![0]));
+}
+
 describe('classify', () => {
-  it("ranks Keras's classes for a pixel tensor, with Keras's probabilities", async () => {
-    const input = fixtureInput(config) as tf.Tensor4D;
-    const [predictions] = await classify(input, { model: 'MobileNetV3Small', weights, top: 3 });
-    input.dispose();
-    const expected = softmax(config.numerics.output.values!)
-      .map((p, i) => [p, i] as const)
-      .sort((a, b) => b[0] - a[0])
-      .slice(0, 3);
-    expect(predictions!.map((p) => p.classId)).toEqual(expected.map(([, i]) => classIndex[i]![0]));
-    expect(predictions!.map((p) => p.className)).toEqual(expected.map(([, i]) => classIndex[i]![1]));
-    predictions!.forEach((p, k) => expect(Math.abs(p.probability - expected[k]![0])).toBeLessThan(1e-4 * expected[0]![0]));
+  it("ranks Keras's classes for a pixel tensor, with Keras's probabilities", expectKerasTop3);
+
+  it('predicts on the engine KERAS_APPLICATIONS_ENGINE forces, with the same numbers on each', async () => {
+    for (const engine of ['onnxruntime', 'tfjs-fused', 'tfjs']) {
+      await clearModelCache();
+      process.env.KERAS_APPLICATIONS_ENGINE = engine;
+      await expectKerasTop3();
+    }
+    await clearModelCache();
+    process.env.KERAS_APPLICATIONS_ENGINE = 'pytorch';
+    await expect(classify(ELEPHANT, { model: 'MobileNetV3Small', weights })).rejects.toThrow(/KERAS_APPLICATIONS_ENGINE: unknown engine 'pytorch'/);
+    delete process.env.KERAS_APPLICATIONS_ENGINE;
   });
 
   it('builds the model once per process and weights, and clearModelCache disposes it', async () => {
