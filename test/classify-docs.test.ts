@@ -1,28 +1,18 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { docExamples, runDocExample } from './helpers/doc-examples';
 import { writeLegacyWeights } from './helpers/h5-writer';
 import { generatedWeightsFile, loadFixture } from './helpers/keras-ref';
+import { useOfflineKerasHome } from './helpers/offline-arguments';
 
 // docs/classification.md runs as written, offline. Its MobileNetV2 file stands in the cache with the Keras
 // fixture's deterministic weights (Keras publishes that file without a hash, so any complete copy is used):
 // the code paths are the real ones, the classes are not ImageNet's.
 const examples = docExamples('docs/classification.md');
-const home = mkdtempSync(join(tmpdir(), 'keras-classify-docs-'));
-const saved = { ...process.env };
-
-beforeAll(async () => {
-  mkdirSync(join(home, 'models'));
+useOfflineKerasHome('keras-classify-docs-', async (models) => {
   const config = loadFixture('MobileNetV2').configs.find((c) => c.id === 'top_default')!;
-  await writeLegacyWeights(join(home, 'models', 'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5'), generatedWeightsFile(config));
-  process.env.KERAS_HOME = home;
-  process.env.KERAS_APPLICATIONS_OFFLINE = '1';
-});
-afterAll(() => {
-  process.env = saved;
-  rmSync(home, { recursive: true, force: true });
+  await writeLegacyWeights(join(models, 'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5'), generatedWeightsFile(config));
 });
 
 describe('docs/classification.md', () => {

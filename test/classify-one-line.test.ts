@@ -7,7 +7,7 @@ import { classify, clearModelCache, loadClassifier } from '../src/classify';
 import { ensureBackend } from '../src/backend';
 import { ArgumentError, DownloadError } from '../src/errors';
 import { writeLegacyWeights } from './helpers/h5-writer';
-import { fixtureInput, generatedWeightsFile, loadFixture } from './helpers/keras-ref';
+import { fixtureInput, generatedWeightsFile, loadFixture, softmax } from './helpers/keras-ref';
 
 // MobileNetV3Small (its preprocessing is inside the model, so a raw-pixel tensor goes in as Keras fed it) with
 // the fixture's deterministic weights, written as a legacy .h5 file: classify() must rank Keras's logits.
@@ -30,13 +30,6 @@ afterAll(async () => {
   process.env = saved;
   rmSync(dir, { recursive: true, force: true });
 });
-
-function softmax(logits: number[]): number[] {
-  const max = Math.max(...logits);
-  const exps = logits.map((v) => Math.exp(v - max));
-  const sum = exps.reduce((a, b) => a + b, 0);
-  return exps.map((v) => v / sum);
-}
 
 /** classify()'s top 3 for the fixture's input, checked against Keras's logits. */
 async function expectKerasTop3(): Promise<void> {

@@ -8,7 +8,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePredictions, DownloadError, resnet50 } from '../src/index';
 import { writeLegacyWeights } from './helpers/h5-writer';
-import { fixtureInput, generatedWeightsFile, loadFixture, relativeError } from './helpers/keras-ref';
+import { fixtureInput, generatedWeightsFile, loadFixture, relativeError, softmax } from './helpers/keras-ref';
 
 // Classification end to end with files the test writes: the official top-1000 file cannot be had here,
 // so ResNet50 gets the fixture's deterministic weights as a Keras-2-style legacy .h5 file.
@@ -25,13 +25,6 @@ afterAll(() => {
   process.env = saved;
   rmSync(dir, { recursive: true, force: true });
 });
-
-function softmax(logits: number[]): number[] {
-  const max = Math.max(...logits);
-  const exps = logits.map((v) => Math.exp(v - max));
-  const sum = exps.reduce((a, b) => a + b, 0);
-  return exps.map((v) => v / sum);
-}
 
 describe('classification with a weights file', () => {
   it("gives Keras's probabilities and decodes its top classes", async () => {

@@ -1,26 +1,16 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { docExamples, runDocExample } from './helpers/doc-examples';
+import { useOfflineKerasHome } from './helpers/offline-arguments';
 
 // docs/feature-extraction.md runs as written, offline: its MobileNet α 0.25 file is the official one, which the
 // repository holds (Keras publishes it without a hash, so any complete copy is used as it is).
 const examples = docExamples('docs/feature-extraction.md');
 const keras = JSON.parse(readFileSync('test/fixtures/keras-ref/real/mobilenet_025_features.json', 'utf8'));
-const home = mkdtempSync(join(tmpdir(), 'keras-features-docs-'));
-const saved = { ...process.env };
-
-beforeAll(() => {
-  mkdirSync(join(home, 'models'));
-  copyFileSync('test/data/weights/mobilenet_2_5_224_tf_no_top.h5', join(home, 'models', 'mobilenet_2_5_224_tf_no_top.h5'));
-  process.env.KERAS_HOME = home;
-  process.env.KERAS_APPLICATIONS_OFFLINE = '1';
-});
-afterAll(() => {
-  process.env = saved;
-  rmSync(home, { recursive: true, force: true });
-});
+useOfflineKerasHome('keras-features-docs-', (models) =>
+  copyFileSync('test/data/weights/mobilenet_2_5_224_tf_no_top.h5', join(models, 'mobilenet_2_5_224_tf_no_top.h5')),
+);
 
 describe('docs/feature-extraction.md', () => {
   it('has its three examples', () => expect(examples).toHaveLength(3));

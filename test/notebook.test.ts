@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { notebookDir, readNotebook } from './helpers/notebook';
 import { writeLegacyWeights } from './helpers/h5-writer';
 import { generatedWeightsFile, loadFixture, relativeError } from './helpers/keras-ref';
 
@@ -14,15 +15,9 @@ import { generatedWeightsFile, loadFixture, relativeError } from './helpers/kera
 // own image, test/data/images/elephant.jpg, is the photo Keras computed the reference features from.
 // `KERAS_APPS_TSLAB=1` also executes the notebook itself in tslab with jupyter nbconvert.
 const root = fileURLToPath(new URL('..', import.meta.url));
-const notebookDir = join(root, 'docs/notebooks');
 const run = promisify(execFile);
 
-interface Notebook {
-  metadata: { kernelspec: { name: string } };
-  cells: { cell_type: string; source: string | string[] }[];
-}
-const notebook = JSON.parse(readFileSync(join(notebookDir, 'quickstart.ipynb'), 'utf8')) as Notebook;
-const codeCells = notebook.cells.filter((cell) => cell.cell_type === 'code').map((cell) => [cell.source].flat().join(''));
+const { notebook, codeCells } = readNotebook('quickstart.ipynb');
 
 const keras = JSON.parse(readFileSync(join(root, 'test/fixtures/keras-ref/real/mobilenet_025_features.json'), 'utf8')) as {
   images: Record<string, { features: { values: number[] } }>;

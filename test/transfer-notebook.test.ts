@@ -1,22 +1,17 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { notebookDir, readNotebook } from './helpers/notebook';
 
 // docs/notebooks/fine-tuning.ipynb's code cells, run in order as one TypeScript module with tsx, smaller
 // (8 samples per photo, 2 epochs a step) and against the sources: `keras-applications` resolves to src/.
 const root = fileURLToPath(new URL('..', import.meta.url));
-const notebookDir = join(root, 'docs/notebooks');
 const run = promisify(execFile);
 
-interface Notebook {
-  metadata: { kernelspec: { name: string } };
-  cells: { cell_type: string; source: string | string[] }[];
-}
-const notebook = JSON.parse(readFileSync(join(notebookDir, 'fine-tuning.ipynb'), 'utf8')) as Notebook;
-const codeCells = notebook.cells.filter((cell) => cell.cell_type === 'code').map((cell) => [cell.source].flat().join(''));
+const { notebook, codeCells } = readNotebook('fine-tuning.ipynb');
 
 describe('docs/notebooks/fine-tuning.ipynb', () => {
   it('is a tslab notebook', () => {

@@ -10,6 +10,7 @@ import { readFileSync, writeSync } from 'node:fs';
 import { WeightsFileError } from '../../src/errors';
 import { readWeights } from '../../src/weights/h5';
 import type { WeightsFile } from '../../src/weights/types';
+import { seededRandom } from '../../src/preprocess/seeded-random';
 
 export interface FuzzSpec {
   file: string;
@@ -22,18 +23,6 @@ export interface FuzzSummary {
   rejected: number;
   /** Cases that threw something other than WeightsFileError, or loaded a different structure. */
   failures: { seed: number; mutation: string; problem: string }[];
-}
-
-/** mulberry32: a small seeded PRNG (tests must not depend on Math.random). */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
 }
 
 interface Mutation {
@@ -63,7 +52,7 @@ function metadataOffsets(original: Uint8Array, weights: WeightsFile): Uint32Arra
 }
 
 function mutate(original: Uint8Array, metadata: Uint32Array, seed: number): Mutation {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const below = (n: number): number => Math.floor(random() * n);
   const position = (): number => (random() < 0.85 ? metadata[below(metadata.length)]! : below(original.byteLength));
   const kind = below(10);

@@ -137,6 +137,14 @@ export function fixtureInput(config: FixtureConfig): tf.Tensor {
   return tf.tensor(generatedInput(shape), shape);
 }
 
+/** The softmax of `logits`: the probabilities a classifier gives for a fixture's logits. */
+export function softmax(logits: number[]): number[] {
+  const max = Math.max(...logits);
+  const exps = logits.map((v) => Math.exp(v - max));
+  const sum = exps.reduce((a, b) => a + b, 0);
+  return exps.map((v) => v / sum);
+}
+
 /** `max |ours − keras| / max |keras|` over the stored values (or samples) of the output. */
 export function outputError(config: FixtureConfig, ours: Float32Array | Int32Array | Uint8Array): number {
   const { values, sample_idx: idx, samples } = config.numerics.output;
