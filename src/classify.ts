@@ -83,7 +83,10 @@ export async function classify(
  * The model `classify` uses for `name` and `weights`: built and weighted on the first call, the same
  * instance afterwards. Do not dispose it yourself; `clearModelCache()` does.
  */
-export function loadClassifier(name: ApplicationName, options: ClassifierWeightsOptions = {}): Promise<tfl.LayersModel> {
+export function loadClassifier(
+  name: ApplicationName,
+  options: Pick<ClassifyOptions, 'weights'> & WeightsDownloadOptions = {},
+): Promise<tfl.LayersModel> {
   const { key, entry, weights, download } = cacheKey(name, options);
   return cached(models, key, () => (entry as AnyApplicationEntry).build({ weights, ...download } as never));
 }
