@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { describe, expect, it } from 'vitest';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureBackend } from '../src/backend';
 import { fusedPredictor } from '../src/inference/fused';
 import { buildFixtureModel, describeEngineReference, fixtureConfig } from './helpers/engine-ref-suite';
 import type { FixtureConfig } from './helpers/keras-ref';
@@ -77,6 +79,24 @@ describe('tfjs-fused rewriting', () => {
     input.dispose();
     predictor.dispose();
     expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+});
+
+describe('tfjs-fused: a tensor read twice by one layer', () => {
+  beforeAll(() => ensureBackend());
+  it('runs Add(x, x) and frees x once (4 = 2 + 2 by hand)', async () => {
+    const input = tfl.input({ shape: [2] });
+    const dense = tfl.layers.dense({ units: 1, kernelInitializer: 'ones', useBias: false }).apply(input) as tfl.SymbolicTensor;
+    const model = tfl.model({ inputs: input, outputs: tfl.layers.add().apply([dense, dense]) as tfl.SymbolicTensor });
+    const predictor = fusedPredictor(model);
+    const x = tf.ones([1, 2]);
+    const before = tf.memory().numTensors;
+    const y = (await predictor.predict(x)) as tf.Tensor;
+    expect(Array.from(await y.data())).toEqual([4]);
+    expect(tf.memory().numTensors).toBe(before + 1);
+    tf.dispose([x, y]);
+    predictor.dispose();
     model.dispose();
   });
 });

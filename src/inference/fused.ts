@@ -320,7 +320,8 @@ function run(steps: Step[], inputId: number, x: tf.Tensor, outputs: number[], la
       if (lastUse.has(id)) values.set(id, results[i]!);
       else results[i]!.dispose();
     });
-    for (const id of step.inputs) {
+    // A set: a layer may read one tensor twice (Add(x, x)), which is freed once.
+    for (const id of new Set(step.inputs)) {
       if (lastUse.get(id) === index && id !== inputId) {
         values.get(id)!.dispose();
         values.delete(id);
