@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -85,6 +85,25 @@ describe('saveWeights: the tiny model', () => {
     tf.dispose([input]);
     model.dispose();
     sameFreeze.dispose();
+  });
+
+  it('leaves the file at the path as it was when a layer cannot be read, and no partial file beside it', async () => {
+    const model = buildTiny();
+    await loadWeights(model, KERAS_FILE);
+    // A weight of the last layer with weights, read after the others have been written.
+    const broken = model.layers.filter((layer) => layer.weights.length > 0).at(-1)!.weights[0]!;
+    broken.dispose();
+    const folder = mkdtempSync(join(dir, 'failed-'));
+    const existing = join(folder, 'existing.h5');
+    copyFileSync(ourFile, existing);
+    await expect(saveWeights(model, existing)).rejects.toThrow(/disposed/);
+    expect(readFileSync(existing).equals(readFileSync(ourFile))).toBe(true);
+    await expect(saveWeights(model, join(folder, 'new.h5'))).rejects.toThrow(/disposed/);
+    expect(readdirSync(folder)).toEqual(['existing.h5']);
+    expect(existsSync(join(folder, 'new.h5'))).toBe(false);
+    // model.dispose() would stop at the disposed weight: the others one by one.
+    const rest = model.weights.filter((weight) => weight !== broken);
+    for (const weight of rest) weight.dispose();
   });
 
   it('rejects a path that is not a non-empty string', async () => {

@@ -48,17 +48,26 @@ async function writeLayers(
 ): Promise<void> {
   if (!isNode()) throw new KerasApplicationsError('Writing .h5 files needs Node.js (it writes to the file system).');
   const { default: h5wasm } = await import('h5wasm/node');
+  const { rename, rm } = await import('node:fs/promises');
   await h5wasm.ready;
-  // h5py's default bounds: superblock 0 and symbol-table groups, which every HDF5 reader reads.
-  const h5 = new h5wasm.File(path, 'w', { libver: ['earliest', 'v110'] });
+  // Written beside `path` and renamed once complete, so a failure leaves no partial file and an existing one intact.
+  const partial = `${path}.partial-${process.pid}`;
   try {
-    writeStringList(h5, 'layer_names', layerNames);
-    for (const [name, value] of Object.entries(attributes)) h5.create_attribute(name, value, null, 'A');
-    // Keras creates the groups sorted by name; HDF5 lists them by name whatever the order.
-    for (const [i, name] of layerNames.entries()) writeLayer(h5.create_group(name), await readLayer(i));
-    if (options.topLevelGroup) writeLayer(h5.create_group('top_level_model_weights'), []);
-  } finally {
-    h5.close();
+    // h5py's default bounds: superblock 0 and symbol-table groups, which every HDF5 reader reads.
+    const h5 = new h5wasm.File(partial, 'w', { libver: ['earliest', 'v110'] });
+    try {
+      writeStringList(h5, 'layer_names', layerNames);
+      for (const [name, value] of Object.entries(attributes)) h5.create_attribute(name, value, null, 'A');
+      // Keras creates the groups sorted by name; HDF5 lists them by name whatever the order.
+      for (const [i, name] of layerNames.entries()) writeLayer(h5.create_group(name), await readLayer(i));
+      if (options.topLevelGroup) writeLayer(h5.create_group('top_level_model_weights'), []);
+    } finally {
+      h5.close();
+    }
+    await rename(partial, path);
+  } catch (error) {
+    await rm(partial, { force: true });
+    throw error;
   }
 }
 
