@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -98,6 +98,21 @@ describe('saveFeatures / loadFeatures', () => {
     const bare = join(dir, 'bare.h5');
     await saveFeatures(bare, { features: tf.ones([2, 3]), labels: null, classNames: null });
     expect((await loadFeatures(bare)).labels).toBeNull();
+  });
+
+  it('leaves an existing file as it was, and no partial file, when the features cannot be written', async () => {
+    const folder = mkdtempSync(join(dir, 'failed-'));
+    const existing = join(folder, 'existing.h5');
+    await saveFeatures(existing, computed);
+    const labels = tf.tensor1d([0, 1]);
+    labels.dispose();
+    const features = tf.ones([2, 3]);
+    await expect(saveFeatures(existing, { features, labels, classNames: null })).rejects.toThrow(/disposed/);
+    features.dispose();
+    expect(readdirSync(folder)).toEqual(['existing.h5']);
+    const loaded = await loadFeatures(existing);
+    expect(loaded.features.dataSync()).toEqual(computed.features.dataSync());
+    tf.dispose([loaded.features, loaded.labels!]);
   });
 
   it('rejects a bad path, a missing file, a file that is not HDF5 and an .h5 without features', async () => {

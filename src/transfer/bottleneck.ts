@@ -8,6 +8,7 @@ import { formatValue } from '../applications/common';
 import { isNode } from '../env';
 import { ArgumentError, KerasApplicationsError, WeightsFileError } from '../errors';
 import type { ImageBatch } from '../preprocess/dataset';
+import { replaceFile } from '../weights/replace-file';
 import { SUPERBLOCK_HEADER_BYTES, hdf5Problem } from '../weights/superblock';
 
 /** A model's outputs for a dataset, with what the dataset says about them. */
@@ -83,10 +84,14 @@ function concatenate(parts: tf.TypedArray[], Type: Float32ArrayConstructor | Int
 
 type H5wasm = typeof import('h5wasm/node').default;
 
-async function openH5(path: unknown, mode: 'r' | 'w'): Promise<InstanceType<H5wasm['File']>> {
+function checkPath(path: unknown): asserts path is string {
   if (typeof path !== 'string' || path === '') {
     throw new ArgumentError(`Invalid path: ${formatValue(path)}. Expected the path of an .h5 file.`);
   }
+}
+
+async function openH5(path: unknown, mode: 'r' | 'w'): Promise<InstanceType<H5wasm['File']>> {
+  checkPath(path);
   if (!isNode()) throw new KerasApplicationsError('Feature files are read and written with Node.js (the file system).');
   const { default: h5wasm } = await import('h5wasm/node');
   await h5wasm.ready;
@@ -119,16 +124,19 @@ async function readProblem(path: string): Promise<Error | undefined> {
  * or float32, as computed) when there are labels, and the root attribute `class_names` (UTF-8 strings).
  */
 export async function saveFeatures(path: string, features: BottleneckFeatures): Promise<void> {
-  const file = await openH5(path, 'w');
-  try {
-    const write = (name: string, tensor: tf.Tensor) =>
-      file.create_dataset({ name, data: tensor.dataSync(), shape: tensor.shape, dtype: tensor.dtype === 'int32' ? '<i' : '<f' });
-    write('features', features.features);
-    if (features.labels) write('labels', features.labels);
-    if (features.classNames) file.create_attribute('class_names', features.classNames, null, 'S');
-  } finally {
-    file.close();
-  }
+  checkPath(path);
+  await replaceFile(path, async (partial) => {
+    const file = await openH5(partial, 'w');
+    try {
+      const write = (name: string, tensor: tf.Tensor) =>
+        file.create_dataset({ name, data: tensor.dataSync(), shape: tensor.shape, dtype: tensor.dtype === 'int32' ? '<i' : '<f' });
+      write('features', features.features);
+      if (features.labels) write('labels', features.labels);
+      if (features.classNames) file.create_attribute('class_names', features.classNames, null, 'S');
+    } finally {
+      file.close();
+    }
+  });
 }
 
 /** Reads a file `saveFeatures` wrote (or any `.h5` with a numeric `features` dataset and optional `labels`). */

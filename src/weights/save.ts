@@ -4,6 +4,7 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { isNode } from '../env';
 import { ArgumentError, KerasApplicationsError } from '../errors';
+import { replaceFile } from './replace-file';
 import type { WeightTensor, WeightsFile } from './types';
 
 /** Keras splits a string-list attribute larger than this into `name0`, `name1`, … (HDF5's object header limit). */
@@ -48,11 +49,8 @@ async function writeLayers(
 ): Promise<void> {
   if (!isNode()) throw new KerasApplicationsError('Writing .h5 files needs Node.js (it writes to the file system).');
   const { default: h5wasm } = await import('h5wasm/node');
-  const { rename, rm } = await import('node:fs/promises');
   await h5wasm.ready;
-  // Written beside `path` and renamed once complete, so a failure leaves no partial file and an existing one intact.
-  const partial = `${path}.partial-${process.pid}`;
-  try {
+  await replaceFile(path, async (partial) => {
     // h5py's default bounds: superblock 0 and symbol-table groups, which every HDF5 reader reads.
     const h5 = new h5wasm.File(partial, 'w', { libver: ['earliest', 'v110'] });
     try {
@@ -64,11 +62,7 @@ async function writeLayers(
     } finally {
       h5.close();
     }
-    await rename(partial, path);
-  } catch (error) {
-    await rm(partial, { force: true });
-    throw error;
-  }
+  });
 }
 
 /** One layer's `weight_names` and datasets; a name's `/` parts become nested groups, as h5py makes them. */
