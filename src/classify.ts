@@ -112,8 +112,12 @@ function cached<T>(cache: Map<string, Promise<T>>, key: string, make: () => Prom
   if (!value) {
     value = make();
     cache.set(key, value);
-    // E.g. a download that failed offline: the next call tries again once the file is in the cache.
-    value.catch(() => cache.delete(key));
+    // E.g. a download that failed offline: the next call tries again once the file is in the cache. Only this
+    // promise is dropped: after clearModelCache, a newer one may be under the key.
+    const made = value;
+    made.catch(() => {
+      if (cache.get(key) === made) cache.delete(key);
+    });
   }
   return value;
 }

@@ -1,4 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -113,5 +115,33 @@ describe('classify', () => {
     );
     expect((error as Error).message).toContain(join(dir, 'keras-home', 'models', 'weights_mobilenet_v3_small_224_1.0_float.h5'));
     expect(await loadClassifier('MobileNetV3Small').catch((e: unknown) => e)).toBeInstanceOf(DownloadError);
+  });
+  it('keeps a newer build cached when an older one fails after clearModelCache', async () => {
+    // Weights from 127.0.0.1, each request answered (404) when the test says, so the two builds fail in order.
+    const waiting: ServerResponse[] = [];
+    const server = createServer((_, res) => waiting.push(res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slow.h5`;
+    const requests = async (count: number) => {
+      while (waiting.length < count) await new Promise((resolve) => setTimeout(resolve, 10));
+    };
+    delete process.env.KERAS_APPLICATIONS_OFFLINE;
+    try {
+      const older = loadClassifier('MobileNetV3Small', { weights: url });
+      await requests(1);
+      const cleared = clearModelCache();
+      const newer = loadClassifier('MobileNetV3Small', { weights: url });
+      await requests(2);
+      waiting[0]!.writeHead(404).end();
+      expect(await older.catch((e: unknown) => e)).toBeInstanceOf(DownloadError);
+      await cleared;
+      expect(loadClassifier('MobileNetV3Small', { weights: url })).toBe(newer);
+      waiting[1]!.writeHead(404).end();
+      expect(await newer.catch((e: unknown) => e)).toBeInstanceOf(DownloadError);
+    } finally {
+      process.env.KERAS_APPLICATIONS_OFFLINE = '1';
+      for (const res of waiting) if (!res.writableEnded) res.writeHead(404).end();
+      server.close();
+    }
   });
 });
