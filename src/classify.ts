@@ -134,7 +134,7 @@ export async function clearModelCache(): Promise<void> {
 /** The images as one `[n, size, size, 3]` batch at `entry`'s default size, preprocessed for it. */
 export async function preparedImageBatch(inputs: (ClassifyInput | tf.Tensor4D)[], entry: ApplicationEntry): Promise<tf.Tensor4D> {
   const size = entry.defaultSize;
-  const images = await Promise.all(
+  const loaded = await Promise.allSettled(
     inputs.map(async (input) => {
       if (!(input instanceof tf.Tensor)) return loadImageTensor(input, { targetSize: [size, size] });
       if ((input.rank !== 3 && input.rank !== 4) || input.shape.at(-1) !== 3) {
@@ -149,6 +149,13 @@ export async function preparedImageBatch(inputs: (ClassifyInput | tf.Tensor4D)[]
       });
     }),
   );
+  // Every load settled, so that when one input is rejected the images already made can be freed.
+  const images = loaded.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const rejected = loaded.find((result) => result.status === 'rejected');
+  if (rejected) {
+    tf.dispose(images);
+    throw rejected.reason;
+  }
   return tf.tidy(() => {
     const batch = tf.concat(images.map((image) => (image.rank === 3 ? tf.expandDims(image, 0) : image)) as tf.Tensor4D[]);
     tf.dispose(images);

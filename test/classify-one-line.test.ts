@@ -107,6 +107,16 @@ describe('classify', () => {
     expect((error as Error).message).toContain(message);
   });
 
+  it('leaves no tensor behind when one input of several is rejected', async () => {
+    const good = tf.zeros([50, 60, 3]) as tf.Tensor3D;
+    const bad = tf.zeros([50, 60]) as unknown as tf.Tensor3D;
+    const before = tf.memory().numTensors;
+    const error = await classify([good, ELEPHANT, bad], { model: 'MobileNetV3Small', weights }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ArgumentError);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([good, bad]);
+  });
+
   it("offline without the official file, names its URL and where to put it (and keeps no failed build)", async () => {
     const error = await classify(ELEPHANT, { model: 'MobileNetV3Small' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DownloadError);
