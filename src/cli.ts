@@ -243,11 +243,11 @@ async function features(images: string[], options: Options): Promise<string> {
   const entry = imageModel(options.model, 'features');
   const layers = options.layer;
   const batch = await preparedImageBatch(images, entry);
-  // Without --layer: Keras's feature-vector recipe, the model without its top, average-pooled.
-  const model = await entry.build(layers ? { weights: weightsOption(options) } : { weights: weightsOption(options), includeTop: false, pooling: 'avg' });
-  const extractor = featureExtractor(model, layers ?? [model.outputs[0]!.sourceLayer.name]);
+  let model: tfl.LayersModel | undefined;
   try {
-    const outputs = extractor.extract(batch);
+    // Without --layer: Keras's feature-vector recipe, the model without its top, average-pooled.
+    model = await entry.build(layers ? { weights: weightsOption(options) } : { weights: weightsOption(options), includeTop: false, pooling: 'avg' });
+    const outputs = featureExtractor(model, layers ?? [model.outputs[0]!.sourceLayer.name]).extract(batch);
     const byLayer = await Promise.all(
       Object.entries(outputs).map(async ([layer, output]) => ({ layer, shape: output.shape.slice(1), data: await output.data() })),
     );
@@ -269,8 +269,9 @@ async function features(images: string[], options: Options): Promise<string> {
       .join('\n\n')
       .concat('\n');
   } finally {
+    // The extractor shares the model's weights: disposing the model frees them.
     tf.dispose(batch);
-    extractor.dispose();
+    model?.dispose();
   }
 }
 

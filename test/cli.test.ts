@@ -4,7 +4,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ensureBackend } from '../src/backend';
 import { EXIT, main } from '../src/cli';
 import { applications } from '../src/applications/registry';
 import { loadFixture } from './helpers/keras-ref';
@@ -236,6 +238,14 @@ describe('keras-applications features', () => {
     const { code, stderr } = await run('features', ELEPHANT, '--model', 'MobileNetV2', '--weights', 'none', '--layer', 'block_3_add');
     expect(code).toBe(EXIT.input);
     expect(stderr).toMatch(/^error: Model 'mobilenetv2_1\.00_224' has no layer 'block_3_add'\. .*its layers: input_layer, Conv1, /);
+  });
+
+  it('frees the model and the images when a layer is not there', async () => {
+    await ensureBackend();
+    const before = tf.memory().numTensors;
+    const { code } = await run('features', ELEPHANT, '--model', 'MobileNetV2', '--weights', 'none', '--layer', 'block_3_add');
+    expect(code).toBe(EXIT.input);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
 
