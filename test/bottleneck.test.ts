@@ -58,6 +58,13 @@ describe('computeFeatures', () => {
     tf.dispose([result.features, result.labels!]);
   });
 
+  it('frees the batch when the model rejects it (an unbatched dataset)', async () => {
+    const dataset = await imageDatasetFromDirectory(root, { ...QUIET, batchSize: null });
+    const before = tf.memory().numTensors;
+    await expect(computeFeatures(base, dataset)).rejects.toThrow();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('rejects datasets that are not { xs, ys? } batches, or are empty', async () => {
     await expect(computeFeatures(base, tfd.array([{ images: tf.zeros([1, 24, 24, 3]) }]) as never)).rejects.toThrow(ArgumentError);
     await expect(computeFeatures(base, tfd.array([{ images: tf.zeros([1, 24, 24, 3]) }]) as never)).rejects.toThrow(/\{ xs, ys\? \} batches.*\["images"\]/);

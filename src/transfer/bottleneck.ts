@@ -49,16 +49,21 @@ export async function computeFeatures(
       tf.dispose(element as tf.TensorContainer);
       throw new ArgumentError(`computeFeatures needs a dataset of { xs, ys? } batches. Received an element with keys ${formatValue(Object.keys(element ?? {}))}`);
     }
-    const output = model.predict(element.xs) as tf.Tensor;
-    features.push((await output.data()) as Float32Array);
-    featureShape = output.shape.slice(1);
-    if (element.ys) {
-      labels.push(await element.ys.data());
-      labelShape = element.ys.shape.slice(1);
-      labelDtype = element.ys.dtype;
+    let output: tf.Tensor | undefined;
+    try {
+      output = model.predict(element.xs) as tf.Tensor;
+      features.push((await output.data()) as Float32Array);
+      featureShape = output.shape.slice(1);
+      if (element.ys) {
+        labels.push(await element.ys.data());
+        labelShape = element.ys.shape.slice(1);
+        labelDtype = element.ys.dtype;
+      }
+      count += element.xs.shape[0]!;
+    } finally {
+      // Also when the model rejects the batch (e.g. an unbatched dataset's single image).
+      tf.dispose([...(output ? [output] : []), element as tf.TensorContainer]);
     }
-    count += element.xs.shape[0]!;
-    tf.dispose([output, element as tf.TensorContainer]);
     options.onBatch?.(count);
   }
   if (featureShape === undefined) throw new ArgumentError('computeFeatures: the dataset yielded no batches.');
