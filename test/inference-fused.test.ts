@@ -83,7 +83,7 @@ describe('tfjs-fused rewriting', () => {
   });
 });
 
-describe('tfjs-fused: a tensor read twice by one layer', () => {
+describe('tfjs-fused on small hand-made models', () => {
   beforeAll(() => ensureBackend());
   it('runs Add(x, x) and frees x once (4 = 2 + 2 by hand)', async () => {
     const input = tfl.input({ shape: [2] });
@@ -96,6 +96,21 @@ describe('tfjs-fused: a tensor read twice by one layer', () => {
     expect(Array.from(await y.data())).toEqual([4]);
     expect(tf.memory().numTensors).toBe(before + 1);
     tf.dispose([x, y]);
+    predictor.dispose();
+    model.dispose();
+  });
+  it('frees what it computed when a layer rejects the input', async () => {
+    const input = tfl.input({ shape: [4, 4, 1] });
+    const conv = tfl.layers.conv2d({ filters: 2, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(input) as tfl.SymbolicTensor;
+    const pooled = tfl.layers.maxPooling2d({ poolSize: 2 }).apply(conv) as tfl.SymbolicTensor;
+    const flat = tfl.layers.flatten().apply(pooled) as tfl.SymbolicTensor;
+    const model = tfl.model({ inputs: input, outputs: tfl.layers.dense({ units: 1 }).apply(flat) as tfl.SymbolicTensor });
+    const predictor = fusedPredictor(model);
+    const x = tf.ones([1, 6, 6, 1]);
+    const before = tf.memory().numTensors;
+    await expect(async () => predictor.predict(x)).rejects.toThrow();
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
     predictor.dispose();
     model.dispose();
   });

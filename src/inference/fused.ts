@@ -312,6 +312,18 @@ function lastUses(steps: Step[], outputs: number[]): Map<number, number> {
 
 function run(steps: Step[], inputId: number, x: tf.Tensor, outputs: number[], lastUse: Map<number, number>): tf.Tensor | tf.Tensor[] {
   const values = new Map<number, tf.Tensor>([[inputId, x]]);
+  try {
+    runSteps(steps, inputId, values, lastUse);
+  } catch (error) {
+    // A layer rejected the input (a wrong shape): free what was computed, never the caller's input.
+    for (const [id, tensor] of values) if (id !== inputId) tensor.dispose();
+    throw error;
+  }
+  const result = outputs.map((id) => (id === inputId ? x.clone() : values.get(id)!));
+  return result.length === 1 ? result[0]! : result;
+}
+
+function runSteps(steps: Step[], inputId: number, values: Map<number, tf.Tensor>, lastUse: Map<number, number>): void {
   const read = (id: number): tf.Tensor => values.get(id)!;
   steps.forEach((step, index) => {
     const results = tf.tidy(() => step.run(step.inputs.map(read)));
@@ -328,8 +340,6 @@ function run(steps: Step[], inputId: number, x: tf.Tensor, outputs: number[], la
       }
     }
   });
-  const result = outputs.map((id) => (id === inputId ? x.clone() : read(id)));
-  return result.length === 1 ? result[0]! : result;
 }
 
 function runKernel(step: Fusable & { activation: FusedActivation }, x: tf.Tensor): tf.Tensor {
