@@ -15,7 +15,7 @@ import { SUPERBLOCK_HEADER_BYTES, hdf5Problem } from '../weights/superblock';
 export interface BottleneckFeatures {
   /** `[n, ...]`: the model's output for every image, in the order of the pass that computed them. */
   features: tf.Tensor;
-  /** The dataset's labels in the same order, as it yielded them (int32 `[n]`, one-hot `[n, k]`, …); null without. */
+  /** The dataset's labels in the same order, as it yielded them (class indices `[n]`, one-hot `[n, k]`, …, float32 from imageDatasetFromDirectory); null without. */
   labels: tf.Tensor | null;
   /** Class index → name (an ImageDataset's `classNames`); null when unknown. */
   classNames: string[] | null;
