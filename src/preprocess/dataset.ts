@@ -4,7 +4,7 @@
 // @tensorflow/tfjs-data (an optional peer) is imported on the first call.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Dataset } from '@tensorflow/tfjs-data';
-import { formatValue } from '../applications/common';
+import { checkOptionNames, formatValue } from '../applications/common';
 import { ensureBackend } from '../backend';
 import { isNode } from '../env';
 import { ArgumentError, KerasApplicationsError } from '../errors';
@@ -166,13 +166,7 @@ async function importTfjsData(): Promise<typeof import('@tensorflow/tfjs-data')>
 // ---- Arguments, in the order Keras checks them -------------------------------------------------
 
 function validate(options: ImageDatasetOptions): Settings {
-  if (typeof options !== 'object' || options === null) {
-    throw new ArgumentError(`imageDatasetFromDirectory options must be an object. Received: ${formatValue(options)}`);
-  }
-  const unknown = Object.keys(options).filter((key) => !OPTION_NAMES.includes(key));
-  if (unknown.length > 0) {
-    throw new ArgumentError(`Unknown option \`${unknown[0]}\` for imageDatasetFromDirectory. Allowed: ${OPTION_NAMES.join(', ')}`);
-  }
+  checkOptionNames('imageDatasetFromDirectory', options, OPTION_NAMES);
   const {
     labels = 'inferred', labelMode = 'int', classNames = null, colorMode = 'rgb', batchSize = 32, imageSize = 256,
     shuffle = true, seed = null, validationSplit = null, subset = null, interpolation = 'bilinear',
