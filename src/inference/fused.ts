@@ -81,9 +81,10 @@ export function fusedPredictor(model: tfl.LayersModel): FusedPredictor {
   return {
     engine: 'tfjs-fused',
     summary: plan.summary,
-    predict(x: tf.Tensor): Promise<tf.Tensor | tf.Tensor[]> {
+    // Async, so that a refused input or a disposed predictor rejects the promise rather than throwing.
+    async predict(x: tf.Tensor): Promise<tf.Tensor | tf.Tensor[]> {
       if (disposed) throw new Error('This predictor was disposed');
-      return Promise.resolve(run(plan.steps, inputId, x, plan.outputs, lastUse));
+      return run(plan.steps, inputId, x, plan.outputs, lastUse);
     },
     dispose(): void {
       disposed = true;
