@@ -89,15 +89,16 @@ function concatenate(parts: tf.TypedArray[], Type: Float32ArrayConstructor | Int
 
 type H5wasm = typeof import('h5wasm/node').default;
 
+/** A usable path, and Node.js to reach it. */
 function checkPath(path: unknown): asserts path is string {
   if (typeof path !== 'string' || path === '') {
     throw new ArgumentError(`Invalid path: ${formatValue(path)}. Expected the path of an .h5 file.`);
   }
+  if (!isNode()) throw new KerasApplicationsError('Feature files are read and written with Node.js (the file system).');
 }
 
 async function openH5(path: unknown, mode: 'r' | 'w'): Promise<InstanceType<H5wasm['File']>> {
   checkPath(path);
-  if (!isNode()) throw new KerasApplicationsError('Feature files are read and written with Node.js (the file system).');
   const { default: h5wasm } = await import('h5wasm/node');
   await h5wasm.ready;
   if (mode === 'r') {
