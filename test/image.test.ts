@@ -284,6 +284,40 @@ describe('imgToArray, loadImageTensor, loadImageBatch', () => {
   });
 });
 
+describe('loadImage: BMP files sharp cannot read', () => {
+  /** A bottom-up BMP with a 40-byte header and the given bits per pixel and (padded) pixel rows. */
+  function bmp(width: number, height: number, bits: number, rows: number[][]): Uint8Array {
+    const pixels = rows.flat();
+    const bytes = new Uint8Array(54 + pixels.length);
+    const view = new DataView(bytes.buffer);
+    bytes.set([0x42, 0x4d]);
+    view.setUint32(2, bytes.length, true);
+    view.setUint32(10, 54, true);
+    view.setUint32(14, 40, true);
+    view.setInt32(18, width, true);
+    view.setInt32(22, height, true);
+    view.setUint16(26, 1, true);
+    view.setUint16(28, bits, true);
+    bytes.set(pixels, 54);
+    return bytes;
+  }
+
+  it('reads 16-bit 5-5-5 pixels as Pillow scales them (v * 255 / 31, truncated), bottom row first', async () => {
+    // Two rows of one pixel, each padded to 4 bytes: the bottom row is (1, 2, 3), the top row white.
+    const bottom = (1 << 10) | (2 << 5) | 3;
+    const image = await loadImage(bmp(1, 2, 16, [[bottom & 255, bottom >> 8, 0, 0], [0xff, 0x7f, 0, 0]]));
+    expect(Array.from(image.data)).toEqual([255, 255, 255, 8, 16, 24]);
+  });
+
+  it('refuses compressed and truncated files, naming the problem', async () => {
+    const file = await readFile(path.join(PIL_REF, 'rgb.bmp'));
+    const rle = Uint8Array.from(file);
+    new DataView(rle.buffer).setUint32(30, 1, true);
+    await expect(loadImage(rle)).rejects.toThrow(/Cannot decode BMP image .*compression 1 .*not supported/);
+    await expect(loadImage(file.subarray(0, 200))).rejects.toThrow(/Cannot decode BMP image .*truncated/);
+  });
+});
+
 describe('loadImage: errors', () => {
   const file = path.join(PIL_REF, 'rgb.png');
   const rejects = (promise: Promise<unknown>, message: string | RegExp) => expect(promise).rejects.toThrow(message instanceof RegExp ? message : new ArgumentError(message));

@@ -2,6 +2,7 @@
 // bitmap or ImageData. Node modules are imported on first use, so this module loads in a browser.
 import { isNode } from '../env';
 import { ArgumentError, DownloadError } from '../errors';
+import { decodeBmp, isBmp } from './bmp';
 import { decodeInBrowser, decodeWithSharp, fromImageData, isDrawable, isImageDataLike, readDrawable, type ImageDataLike } from './image-decode';
 import type { OpenedImage } from './pil-convert';
 
@@ -26,6 +27,8 @@ export async function openImage(source: ImageSource): Promise<OpenedImage> {
   if (isImageDataLike(source)) return fromImageData(source);
   if (isDrawable(source)) return readDrawable(source);
   const { bytes, name } = await readBytes(source);
+  // BMP first: sharp cannot read it, and browsers would not give Pillow's pixels for every variant.
+  if (isBmp(bytes)) return decodeBmp(bytes, name);
   return isNode() ? decodeWithSharp(bytes, name) : decodeInBrowser(bytes, name);
 }
 
