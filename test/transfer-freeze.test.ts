@@ -89,7 +89,7 @@ describe('freeze / unfreeze', () => {
       [() => freeze(model, { upTo: 'conv9' }), /`upTo` must be the name of one of the layers of model 'tiny' \(image … head_block\). Received: upTo='conv9'/],
       [() => unfreeze(model, { from: 'fc1' }), /`from` must be the name .*Received: from='fc1'/],
       [() => freeze(model, { from: 'sep', upTo: 'conv1' }), /`from` must not come after `upTo`.*from='sep' \(layer 5\), upTo='conv1' \(layer 1\)/],
-      [() => freeze(model, { up_to: 'sep' } as never), /Unknown option `up_to`. Allowed: from, upTo/],
+      [() => freeze(model, { up_to: 'sep' } as never), /Unknown option `up_to` for freeze. Allowed: from, upTo/],
       [() => freeze(model, { keepBatchNormalizationFrozen: true } as never), /Unknown option `keepBatchNormalizationFrozen`/],
       [() => unfreeze(model, 'sep' as never), /must be an object.*Received: 'sep'/],
       [() => unfreeze(model, { keepBatchNormalizationFrozen: 1 as never }), /`keepBatchNormalizationFrozen` must be true or false. Received: keepBatchNormalizationFrozen=1/],

@@ -3,7 +3,7 @@
 // and a frozen BatchNormalization runs in inference mode (../layers/batch-normalization.ts). tfjs's own
 // `model.trainable = false` marks only the weights and is not saved.
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { formatValue, validateBoolean } from '../applications/common';
+import { checkOptionNames, formatValue, validateBoolean } from '../applications/common';
 import { ArgumentError } from '../errors';
 import '../layers/batch-normalization';
 import './wasm-training-kernels';
@@ -33,15 +33,6 @@ function sublayers(layer: tfl.layers.Layer): tfl.layers.Layer[] {
 function setTrainable(layer: tfl.layers.Layer, trainable: (layer: tfl.layers.Layer) => boolean): void {
   layer.trainable = trainable(layer);
   for (const inner of sublayers(layer)) setTrainable(inner, trainable);
-}
-
-function checkOptions(options: unknown, allowed: string[]): void {
-  if (typeof options !== 'object' || options === null) {
-    throw new ArgumentError(`The options must be an object (${allowed.join(', ')}). Received: ${formatValue(options)}`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!allowed.includes(key)) throw new ArgumentError(`Unknown option \`${key}\`. Allowed: ${allowed.join(', ')}`);
-  }
 }
 
 function layerIndex(model: tfl.LayersModel, option: keyof LayerRange, name: unknown): number {
@@ -85,7 +76,7 @@ function setRangeTrainable(model: tfl.LayersModel, range: LayerRange, trainable:
  * As in Keras, compile the model after changing what is trainable. Returns `model`.
  */
 export function freeze(model: tfl.LayersModel, range: LayerRange = {}): tfl.LayersModel {
-  checkOptions(range, ['from', 'upTo']);
+  checkOptionNames('freeze', range, ['from', 'upTo']);
   return setRangeTrainable(model, range, () => false);
 }
 
@@ -95,7 +86,7 @@ export function freeze(model: tfl.LayersModel, range: LayerRange = {}): tfl.Laye
  * Compile afterwards. Returns `model`.
  */
 export function unfreeze(model: tfl.LayersModel, options: UnfreezeOptions = {}): tfl.LayersModel {
-  checkOptions(options, ['from', 'upTo', 'keepBatchNormalizationFrozen']);
+  checkOptionNames('unfreeze', options, ['from', 'upTo', 'keepBatchNormalizationFrozen']);
   const { keepBatchNormalizationFrozen = false, ...range } = options;
   validateBoolean('keepBatchNormalizationFrozen', keepBatchNormalizationFrozen);
   return setRangeTrainable(model, range, (layer) => !(keepBatchNormalizationFrozen && layer.getClassName() === 'BatchNormalization'));
