@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import h5wasm, { type File as H5File, type Group as H5Group } from 'h5wasm/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WeightsFileError } from '../src/errors';
-import { readWeights, readWeightsFile } from '../src/weights/h5';
+import { readWeights, readWeightsFile, readWeightsFileDeferred } from '../src/weights/h5';
 import type { WeightsFile } from '../src/weights/types';
 import { generatedWeight } from './helpers/generator';
 import { seededRandom } from '../src/preprocess/seeded-random';
@@ -170,6 +170,30 @@ describe('official keras.applications file (Keras 2.0.4, h5py 2)', () => {
 
   it('reads the file from disk', async () => {
     expect(structure(await readWeightsFile(MOBILENET))).toEqual(structure(weights));
+  });
+
+  it('reads the file from disk deferred: the values come from the file again, into JS memory or a given target', async () => {
+    const deferred = await readWeightsFileDeferred(MOBILENET);
+    expect(structure(deferred)).toEqual(structure(weights));
+    expect(Buffer.compare(valueBytes(deferred), valueBytes(weights))).toBe(0);
+    const readable = deferred.layers.flatMap((l) => l.weights).filter((w) => w.readInto);
+    expect(readable.length).toBeGreaterThan(100);
+    for (const weight of readable) {
+      const target = new Uint8Array(weight.data.byteLength);
+      weight.readInto!(target);
+      expect(Buffer.compare(target, new Uint8Array(weight.data.buffer))).toBe(0);
+    }
+  });
+
+  it('says so when a deferred file became shorter after it was read', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keras-apps-deferred-'));
+    const path = join(dir, 'weights.h5');
+    copyFileSync(MOBILENET, path);
+    const deferred = await readWeightsFileDeferred(path);
+    truncateSync(path, 1024);
+    const last = deferred.layers.flatMap((l) => l.weights).at(-1)!;
+    expect(() => last.data).toThrow(new WeightsFileError(`Cannot read weights file ${path}: it became shorter after it was read`));
+    rmSync(dir, { recursive: true });
   });
 });
 

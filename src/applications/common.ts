@@ -1,6 +1,7 @@
 // What every keras.applications builder shares: argument rules (Keras's obtain_input_shape,
 // the classes/imagenet rule, validate_activation, the weights rule), the input, the
 // classifier head or pooling, and loading weights once the model is built.
+import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ensureBackend } from '../backend';
 import { ArgumentError } from '../errors';
@@ -345,10 +346,14 @@ async function weightsToLoad(
 ): Promise<WeightsFile | null> {
   const { weights } = resolved;
   if (weights === null || weights === undefined) return null;
-  if (weights === 'imagenet') return readWeightsSource(await resolveOfficialWeights(spec.officialWeights!, resolved.includeTop, options));
+  // wasm copies every weight into its heap: the file's buffer must go first, or both are resident at once.
+  const deferData = tf.getBackend() === 'wasm';
+  if (weights === 'imagenet') {
+    return readWeightsSource(await resolveOfficialWeights(spec.officialWeights!, resolved.includeTop, options), {}, deferData);
+  }
   // Keras's `file_utils.exists(weights)` half of the weights rule; here because it asks the file system.
   if (typeof weights === 'string' && (await isMissingFile(weights))) throw weightsArgumentError(weights, ' (no file exists at that path)');
-  return readWeightsSource(weights, options);
+  return readWeightsSource(weights, options, deferData);
 }
 
 /**

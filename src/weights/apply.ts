@@ -5,7 +5,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { isNode, isUrl } from '../env';
 import { WeightsMismatchError } from '../errors';
 import { fetchBytes, getFile, type GetFileOptions } from './download';
-import { readWeights, readWeightsFile } from './h5';
+import { readWeights, readWeightsFile, readWeightsFileDeferred } from './h5';
 import type { LayerWeights, WeightTensor, WeightsFile } from './types';
 
 /** Where weights come from: a path or URL of a Keras `.h5`/`.weights.h5` file, its bytes, or a read file. */
@@ -24,19 +24,27 @@ interface Assignment {
   values: WeightTensor[];
 }
 
-/** Reads any weights source into the in-memory form. URLs are downloaded (and cached, in Node). */
-export async function readWeightsSource(source: WeightsSource, options: LoadWeightsOptions = {}): Promise<WeightsFile> {
+/**
+ * Reads any weights source into the in-memory form. URLs are downloaded (and cached, in Node). With
+ * `deferData`, a file on disk is read by `readWeightsFileDeferred` (for the wasm backend).
+ */
+export async function readWeightsSource(
+  source: WeightsSource,
+  options: LoadWeightsOptions = {},
+  deferData = false,
+): Promise<WeightsFile> {
+  const readFile = deferData ? readWeightsFileDeferred : readWeightsFile;
   if (source instanceof Uint8Array || source instanceof ArrayBuffer) return readWeights(source);
   if (typeof source !== 'string') return source;
   if (isUrl(source) && !source.toLowerCase().startsWith('file:')) {
     const { cacheDir, onProgress, timeoutMs, offline } = options;
     if (!isNode()) return readWeights(await fetchBytes(source, { onProgress, timeoutMs }), source);
     const fileName = decodeURIComponent(new URL(source).pathname.split('/').pop() || 'weights.h5');
-    return readWeightsFile(await getFile(fileName, source, { cacheDir, onProgress, timeoutMs, offline }));
+    return readFile(await getFile(fileName, source, { cacheDir, onProgress, timeoutMs, offline }));
   }
   if (!isNode()) return readWeights(await fetchBytes(source), source);
   const path = source.toLowerCase().startsWith('file:') ? decodeURIComponent(new URL(source).pathname) : source;
-  return readWeightsFile(path);
+  return readFile(path);
 }
 
 /**

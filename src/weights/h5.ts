@@ -266,13 +266,82 @@ async function readWhole(path: string): Promise<Uint8Array> {
   }
 }
 
-/** `readWeights` on a file on disk (Node only). */
-export async function readWeightsFile(path: string): Promise<WeightsFile> {
-  let bytes: Uint8Array;
+/** The whole file at `path`, or a WeightsFileError saying why not. */
+async function readFileBytes(path: string): Promise<Uint8Array> {
   try {
-    bytes = await readWhole(path);
+    return await readWhole(path);
   } catch (err) {
     throw new WeightsFileError(`Cannot read weights file ${path}: ${err instanceof Error ? err.message : String(err)}`);
   }
-  return readWeights(bytes, path);
+}
+
+/** `readWeights` on a file on disk (Node only). */
+export async function readWeightsFile(path: string): Promise<WeightsFile> {
+  return readWeights(await readFileBytes(path), path);
+}
+
+/** Fills `target` with the bytes of the file at `path` from `position` on. */
+function readRange(fs: typeof import('node:fs'), path: string, position: number, target: Uint8Array): void {
+  const fd = fs.openSync(path, 'r');
+  try {
+    for (let at = 0; at < target.byteLength; ) {
+      const length = Math.min(READ_CHUNK_BYTES, target.byteLength - at);
+      const bytesRead = fs.readSync(fd, target, at, length, position + at);
+      if (bytesRead === 0) throw new WeightsFileError(`Cannot read weights file ${path}: it became shorter after it was read`);
+      at += bytesRead;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * A weight that reads its values from where `view` lies in the file. A function of its own: closures
+ * made beside the file's buffer would keep that buffer alive.
+ */
+function deferredTensor(fs: typeof import('node:fs'), path: string, { name, shape, data: view }: WeightTensor): WeightTensor {
+  const { byteOffset, byteLength } = view;
+  const readInto = (target: Uint8Array): void => readRange(fs, path, byteOffset, target);
+  return {
+    name,
+    shape,
+    readInto,
+    get data() {
+      const values = new Float32Array(byteLength / Float32Array.BYTES_PER_ELEMENT);
+      readInto(new Uint8Array(values.buffer));
+      return values;
+    },
+  };
+}
+
+/** Parses the file and defers the weights that are views of its buffer, so that nothing refers to it after. */
+async function readDeferred(fs: typeof import('node:fs'), path: string): Promise<WeightsFile> {
+  const bytes = await readFileBytes(path);
+  const parsed = readWeights(bytes, path);
+  // Copies (chunked, unaligned or converted data, a file with a user block) hold no part of the buffer.
+  const defer = (weight: WeightTensor): WeightTensor =>
+    weight.data.buffer === bytes.buffer ? deferredTensor(fs, path, weight) : weight;
+  return { ...parsed, layers: parsed.layers.map((layer) => ({ ...layer, weights: layer.weights.map(defer) })) };
+}
+
+/** A full garbage collection; Node offers none without --expose-gc, so it is exposed for the call (as jest does). */
+async function collectGarbage(): Promise<void> {
+  const [v8, vm] = await Promise.all([import('node:v8'), import('node:vm')]);
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  v8.setFlagsFromString('--no-expose-gc');
+  gc();
+}
+
+/**
+ * `readWeightsFile` for a backend that copies weights into memory of its own (wasm): the weights that are
+ * views of the file's buffer keep only where they lie in the file, so that buffer is freed once parsed,
+ * before the backend's copies exist. Their `data` and `readInto` read them from the file again.
+ */
+export async function readWeightsFileDeferred(path: string): Promise<WeightsFile> {
+  const file = await readDeferred(await import('node:fs'), path);
+  // V8 would free the unreachable buffer only at its next full collection, usually after the backend has
+  // filled its memory: both would be resident at once.
+  await collectGarbage();
+  return file;
 }

@@ -137,7 +137,7 @@ function flipSpatial(weight: WeightTensor): WeightTensor {
       out.set(weight.data.subarray(from, from + block), (r * cols + c) * block);
     }
   }
-  return { ...weight, data: out };
+  return { name: weight.name, shape: weight.shape, data: out };
 }
 
 function concatLast(parts: WeightTensor[], name: string): WeightTensor {

@@ -3,6 +3,7 @@
 // overwritten at once (on wasm that halves the memory touched while loading VGG16's 553 MB).
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { WeightTensor, WeightsFile } from './types';
 
 /** tfjs layer arguments that take an initialiser, by the Keras name of the weight they create. */
@@ -69,14 +70,32 @@ class FileValue extends InitializerBase {
   }
 
   apply(shape: number[]): tf.Tensor {
-    const { data, shape: saved } = this.weight;
+    const { shape: saved, readInto } = this.weight;
     if (saved.length !== shape.length || saved.some((dim, i) => dim !== shape[i])) {
       this.onMismatch();
       return tf.zeros(shape);
     }
     this.onUse(this.weight);
-    return tf.tensor(data, shape, 'float32');
+    if (readInto && tf.getBackend() === 'wasm') return wasmTensorFromFile(shape, readInto);
+    return tf.tensor(this.weight.data, shape, 'float32');
   }
+}
+
+/**
+ * A float32 tensor whose wasm-heap memory is filled straight from the file: tf.tensor would first need the
+ * values in JS memory, a second copy of the weight.
+ */
+function wasmTensorFromFile(shape: number[], readInto: (target: Uint8Array) => void): tf.Tensor {
+  const backend = tf.backend() as BackendWasm;
+  const info = backend.makeOutput(shape, 'float32');
+  const heap = backend.typedArrayFromHeap(info);
+  try {
+    readInto(new Uint8Array(heap.buffer, heap.byteOffset, heap.byteLength));
+  } catch (error) {
+    backend.disposeData(info.dataId);
+    throw error;
+  }
+  return tf.engine().makeTensorFromTensorInfo(info, backend);
 }
 
 /**

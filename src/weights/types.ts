@@ -3,6 +3,11 @@ export interface WeightTensor {
   name: string;
   shape: number[];
   data: Float32Array;
+  /**
+   * Set on weights read by `readWeightsFileDeferred`, whose `data` is read from disk on each use: writes
+   * the weight's float32 bytes from the file into `target`, so a backend can fill its own memory directly.
+   */
+  readInto?: (target: Uint8Array) => void;
 }
 
 /** One layer's weights in Keras's legacy order (trainable, then non-trainable). */
