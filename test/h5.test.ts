@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import h5wasm, { type File as H5File, type Group as H5Group } from 'h5wasm/node';
@@ -185,14 +185,20 @@ describe('official keras.applications file (Keras 2.0.4, h5py 2)', () => {
     }
   });
 
-  it('says so when a deferred file became shorter after it was read', async () => {
+  it('refuses to read a deferred weight from a file replaced or changed since it was parsed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'keras-apps-deferred-'));
     const path = join(dir, 'weights.h5');
+    const changed = new WeightsFileError(`Cannot read weights file ${path}: it was replaced or changed while it was being loaded`);
     copyFileSync(MOBILENET, path);
-    const deferred = await readWeightsFileDeferred(path);
+    const truncated = await readWeightsFileDeferred(path);
     truncateSync(path, 1024);
-    const last = deferred.layers.flatMap((l) => l.weights).at(-1)!;
-    expect(() => last.data).toThrow(new WeightsFileError(`Cannot read weights file ${path}: it became shorter after it was read`));
+    expect(() => truncated.layers.flatMap((l) => l.weights).at(-1)!.data).toThrow(changed);
+    // An atomic replacement (a new download renamed over it) with a file of the same size.
+    copyFileSync(MOBILENET, path);
+    const replaced = await readWeightsFileDeferred(path);
+    copyFileSync(MOBILENET, `${path}.new`);
+    renameSync(`${path}.new`, path);
+    expect(() => replaced.layers.flatMap((l) => l.weights).at(-1)!.data).toThrow(changed);
     rmSync(dir, { recursive: true });
   });
 });

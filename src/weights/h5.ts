@@ -280,10 +280,17 @@ export async function readWeightsFile(path: string): Promise<WeightsFile> {
   return readWeights(await readFileBytes(path), path);
 }
 
-/** Fills `target` with the bytes of the file at `path` from `position` on. */
-function readRange(fs: typeof import('node:fs'), path: string, position: number, target: Uint8Array): void {
+/** What identifies the file a deferred weight must be read from again: a replaced or rewritten file differs. */
+type FileIdentity = Pick<import('node:fs').Stats, 'ino' | 'size' | 'mtimeMs'>;
+
+/** Fills `target` with the bytes of the file at `path` from `position` on, if it is still the file that was parsed. */
+function readRange(fs: typeof import('node:fs'), path: string, parsed: FileIdentity, position: number, target: Uint8Array): void {
   const fd = fs.openSync(path, 'r');
   try {
+    const now = fs.fstatSync(fd);
+    if (now.ino !== parsed.ino || now.size !== parsed.size || now.mtimeMs !== parsed.mtimeMs) {
+      throw new WeightsFileError(`Cannot read weights file ${path}: it was replaced or changed while it was being loaded`);
+    }
     for (let at = 0; at < target.byteLength; ) {
       const length = Math.min(READ_CHUNK_BYTES, target.byteLength - at);
       const bytesRead = fs.readSync(fd, target, at, length, position + at);
@@ -299,9 +306,9 @@ function readRange(fs: typeof import('node:fs'), path: string, position: number,
  * A weight that reads its values from where `view` lies in the file. A function of its own: closures
  * made beside the file's buffer would keep that buffer alive.
  */
-function deferredTensor(fs: typeof import('node:fs'), path: string, { name, shape, data: view }: WeightTensor): WeightTensor {
+function deferredTensor(fs: typeof import('node:fs'), path: string, parsed: FileIdentity, { name, shape, data: view }: WeightTensor): WeightTensor {
   const { byteOffset, byteLength } = view;
-  const readInto = (target: Uint8Array): void => readRange(fs, path, byteOffset, target);
+  const readInto = (target: Uint8Array): void => readRange(fs, path, parsed, byteOffset, target);
   return {
     name,
     shape,
@@ -316,11 +323,12 @@ function deferredTensor(fs: typeof import('node:fs'), path: string, { name, shap
 
 /** Parses the file and defers the weights that are views of its buffer, so that nothing refers to it after. */
 async function readDeferred(fs: typeof import('node:fs'), path: string): Promise<WeightsFile> {
+  const { ino, size, mtimeMs } = fs.statSync(path);
   const bytes = await readFileBytes(path);
   const parsed = readWeights(bytes, path);
   // Copies (chunked, unaligned or converted data, a file with a user block) hold no part of the buffer.
   const defer = (weight: WeightTensor): WeightTensor =>
-    weight.data.buffer === bytes.buffer ? deferredTensor(fs, path, weight) : weight;
+    weight.data.buffer === bytes.buffer ? deferredTensor(fs, path, { ino, size, mtimeMs }, weight) : weight;
   return { ...parsed, layers: parsed.layers.map((layer) => ({ ...layer, weights: layer.weights.map(defer) })) };
 }
 
