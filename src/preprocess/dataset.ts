@@ -4,7 +4,7 @@
 // @tensorflow/tfjs-data (an optional peer) is imported on the first call.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Dataset } from '@tensorflow/tfjs-data';
-import { checkOptionNames, formatValue } from '../applications/common';
+import { checkOptionNames, formatValue, validateBoolean } from '../applications/common';
 import { ensureBackend } from '../backend';
 import { isNode } from '../env';
 import { ArgumentError, KerasApplicationsError } from '../errors';
@@ -205,9 +205,7 @@ function validate(options: ImageDatasetOptions): Settings {
   if (batchSize !== null && (!Number.isInteger(batchSize) || batchSize < 1)) {
     throw new ArgumentError(`\`batchSize\` must be a positive integer or null (no batching). Received: batchSize=${formatValue(batchSize)}`);
   }
-  for (const [name, value] of Object.entries({ shuffle, followLinks, cropToAspectRatio, verbose })) {
-    if (typeof value !== 'boolean') throw new ArgumentError(`\`${name}\` must be true or false. Received: ${name}=${formatValue(value)}`);
-  }
+  for (const [name, value] of Object.entries({ shuffle, followLinks, cropToAspectRatio, verbose })) validateBoolean(name, value);
   if (dataFormat !== 'channels_last' && dataFormat !== 'channels_first') {
     throw new ArgumentError(`\`dataFormat\` must be 'channels_last' or 'channels_first'. Received: dataFormat=${formatValue(dataFormat)}`);
   }
