@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBackend } from '../src/backend';
-import { fusedPredictor } from '../src/inference/fused';
+import { type FusionSummary, fusedPredictor } from '../src/inference/fused';
 import { buildFixtureModel, describeEngineReference, fixtureConfig } from './helpers/engine-ref-suite';
 import type { FixtureConfig } from './helpers/keras-ref';
 
@@ -24,46 +24,38 @@ function kerasCount(config: FixtureConfig, className: string): number {
   return config.structure.layers.filter((layer) => layer[1] === className).length;
 }
 
+/** What the fused engine did to a fixture config's model; the predictor and the model are freed. */
+async function fusionOf(builder: string, id: string): Promise<{ config: FixtureConfig; summary: FusionSummary }> {
+  const config = fixtureConfig(builder, id);
+  const model = await buildFixtureModel(builder, config);
+  try {
+    const predictor = fusedPredictor(model);
+    predictor.dispose();
+    return { config, summary: predictor.summary };
+  } finally {
+    model.dispose();
+  }
+}
+
 describe('tfjs-fused rewriting', () => {
   it('folds every BatchNormalization of ResNet50 into its convolution, runs every Conv2D and Dense fused and every Add as tf.add', async () => {
-    const config = fixtureConfig('ResNet50', 'top_default');
-    const model = await buildFixtureModel('ResNet50', config);
-    const predictor = fusedPredictor(model);
-    try {
-      expect(predictor.summary.foldedBatchNorms).toBe(kerasCount(config, 'BatchNormalization'));
-      expect(predictor.summary.fusedKernels).toBe(kerasCount(config, 'Conv2D') + kerasCount(config, 'Dense'));
-      expect(predictor.summary.fusedAdds).toBe(kerasCount(config, 'Add'));
-    } finally {
-      predictor.dispose();
-      model.dispose();
-    }
+    const { config, summary } = await fusionOf('ResNet50', 'top_default');
+    expect(summary.foldedBatchNorms).toBe(kerasCount(config, 'BatchNormalization'));
+    expect(summary.fusedKernels).toBe(kerasCount(config, 'Conv2D') + kerasCount(config, 'Dense'));
+    expect(summary.fusedAdds).toBe(kerasCount(config, 'Add'));
   });
 
   it("folds every BatchNormalization of Xception, most after a SeparableConv2D", async () => {
-    const config = fixtureConfig('Xception', 'notop_avg_160x192');
-    const model = await buildFixtureModel('Xception', config);
-    const predictor = fusedPredictor(model);
-    try {
-      expect(predictor.summary.foldedBatchNorms).toBe(kerasCount(config, 'BatchNormalization'));
-      expect(predictor.summary.fusedKernels).toBe(kerasCount(config, 'Conv2D') + kerasCount(config, 'SeparableConv2D'));
-    } finally {
-      predictor.dispose();
-      model.dispose();
-    }
+    const { config, summary } = await fusionOf('Xception', 'notop_avg_160x192');
+    expect(summary.foldedBatchNorms).toBe(kerasCount(config, 'BatchNormalization'));
+    expect(summary.fusedKernels).toBe(kerasCount(config, 'Conv2D') + kerasCount(config, 'SeparableConv2D'));
   });
 
   it("skips MobileNet's Dropout and merges MobileNetV2's ReLU(6) into the convolutions", async () => {
-    const v1 = fixtureConfig('MobileNet', 'alpha0.5_top_160x160');
-    const v2 = fixtureConfig('MobileNetV2', 'notop_avg_128x160');
-    const models = [await buildFixtureModel('MobileNet', v1), await buildFixtureModel('MobileNetV2', v2)];
-    const [p1, p2] = models.map((model) => fusedPredictor(model));
-    try {
-      expect(p1!.summary.skippedDropouts).toBe(kerasCount(v1, 'Dropout'));
-      expect(p2!.summary.fusedActivations).toBe(kerasCount(v2, 'ReLU'));
-    } finally {
-      for (const p of [p1!, p2!]) p.dispose();
-      for (const model of models) model.dispose();
-    }
+    const v1 = await fusionOf('MobileNet', 'alpha0.5_top_160x160');
+    const v2 = await fusionOf('MobileNetV2', 'notop_avg_128x160');
+    expect(v1.summary.skippedDropouts).toBe(kerasCount(v1.config, 'Dropout'));
+    expect(v2.summary.fusedActivations).toBe(kerasCount(v2.config, 'ReLU'));
   });
 
   it('frees every intermediate tensor and, on dispose, the folded weights', async () => {
