@@ -8,7 +8,7 @@ import { checkOptionNames, formatValue, validateBoolean } from '../applications/
 import { ensureBackend } from '../backend';
 import { isNode } from '../env';
 import { ArgumentError, KerasApplicationsError } from '../errors';
-import { loadImage, type ColorMode, type Interpolation } from './image';
+import { loadImage, stackImages, type ColorMode, type DataFormat, type DecodedImage, type Interpolation } from './image';
 import { seededRandom, shuffled } from './seeded-random';
 
 /** The extensions Keras indexes (ALLOWLIST_FORMATS), compared lower-cased. */
@@ -101,7 +101,7 @@ interface Settings {
   interpolation: Interpolation;
   followLinks: boolean;
   cropToAspectRatio: boolean;
-  channelsFirst: boolean;
+  dataFormat: DataFormat;
   verbose: boolean;
 }
 
@@ -228,7 +228,7 @@ function validate(options: ImageDatasetOptions): Settings {
     interpolation: PILLOW_FILTERS[interpolation],
     followLinks,
     cropToAspectRatio,
-    channelsFirst: dataFormat === 'channels_first',
+    dataFormat,
     verbose,
   };
 }
@@ -391,31 +391,20 @@ function range(count: number): number[] {
   return Array.from({ length: count }, (_, i) => i);
 }
 
-interface Pixels {
-  data: Float32Array;
-  shape: [number, number, number];
-}
-
-async function loadPixels(path: string, settings: Settings): Promise<Pixels> {
-  const image = await loadImage(path, {
+function loadPixels(path: string, settings: Settings): Promise<DecodedImage> {
+  return loadImage(path, {
     targetSize: settings.imageSize,
     interpolation: settings.interpolation,
     keepAspectRatio: settings.cropToAspectRatio,
     colorMode: settings.colorMode,
   });
-  return { data: Float32Array.from(image.data), shape: [image.height, image.width, image.channels] };
 }
 
 /** Stacks the images (and labels) of a batch; without batching, the one image's `[h, w, c]` and its label. */
-function toElement(images: Pixels[], labels: number[] | null, classNames: string[] | null, settings: Settings): ImageBatch {
+function toElement(images: DecodedImage[], labels: number[] | null, classNames: string[] | null, settings: Settings): ImageBatch {
   const batched = settings.batchSize !== null;
-  const [height, width, channels] = images[0]!.shape;
-  const size = height * width * channels;
-  const values = new Float32Array(size * images.length);
-  images.forEach((image, i) => values.set(image.data, i * size));
   return tf.tidy(() => {
-    const stacked = tf.tensor4d(values, [images.length, height, width, channels]);
-    const xs = settings.channelsFirst ? tf.transpose(stacked, [0, 3, 1, 2]) : stacked;
+    const xs = stackImages(images, { dtype: 'float32', dataFormat: settings.dataFormat });
     if (labels === null) return { xs: batched ? xs : tf.squeeze(xs, [0]) };
     const ys = labelTensor(labels, classNames!.length, settings.labelMode!);
     return batched ? { xs, ys } : { xs: tf.squeeze(xs, [0]), ys: tf.squeeze(ys, [0]) };

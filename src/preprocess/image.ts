@@ -103,12 +103,18 @@ export async function loadImageBatch(sources: ImageSource[], options: LoadImageO
       `\`loadImageBatch\` needs images of one shape; pass \`targetSize\`. Received: image 0 is ${shape(images[0]!)}, image ${other} is ${shape(images[other]!)}`,
     );
   }
-  const size = height * width * channels;
-  const values = arrayOptions.dtype === 'int32' ? new Int32Array(size * images.length) : new Float32Array(size * images.length);
-  images.forEach((image, i) => values.set(image.data, i * size));
   await ensureBackend();
-  const batch = tf.tensor4d(values, [images.length, height, width, channels], arrayOptions.dtype);
-  if (arrayOptions.dataFormat === 'channels_last') return batch;
+  return stackImages(images, arrayOptions);
+}
+
+/** Images of one shape as one `[n, height, width, channels]` tensor (`[n, channels, height, width]` with `'channels_first'`). */
+export function stackImages(images: DecodedImage[], { dtype, dataFormat }: Required<ImgToArrayOptions>): tf.Tensor4D {
+  const { height, width, channels } = images[0]!;
+  const size = height * width * channels;
+  const values = dtype === 'int32' ? new Int32Array(size * images.length) : new Float32Array(size * images.length);
+  images.forEach((image, i) => values.set(image.data, i * size));
+  const batch = tf.tensor4d(values, [images.length, height, width, channels], dtype);
+  if (dataFormat === 'channels_last') return batch;
   const transposed = tf.transpose(batch, [0, 3, 1, 2]);
   batch.dispose();
   return transposed;
