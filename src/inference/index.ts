@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { checkOptionNames, formatValue } from '../applications/common';
+import { VERBOSE_ENV_VAR } from '../backend';
 import { ArgumentError } from '../errors';
 import { fusedPredictor } from './fused';
 import type { InferenceEngine, Predictor } from './types';
@@ -19,7 +20,6 @@ export interface CompileForInferenceOptions {
 
 /** Forces an engine when `options.engine` is absent or 'auto': one of ENGINES. */
 export const ENGINE_ENV_VAR = 'KERAS_APPLICATIONS_ENGINE';
-const VERBOSE_ENV_VAR = 'KERAS_APPLICATIONS_VERBOSE';
 const ENGINES: readonly EngineChoice[] = ['auto', 'onnxruntime', 'tfjs-fused', 'tfjs'];
 /** The order 'auto' tries. 'tfjs' ends it: the fused engine declines only models it cannot run (several inputs). */
 const AUTO_ORDER: readonly InferenceEngine[] = ['onnxruntime', 'tfjs-fused', 'tfjs'];
