@@ -1,6 +1,6 @@
 // Pillow's `Image.convert` (Convert.c) from the modes a decoded file comes in to the three modes Keras's
 // `load_img` asks for, with Pillow's integer rounding.
-import type { Pixels } from './pil-resize';
+import { mulDiv255, type Pixels } from './pil-resize';
 
 /**
  * A decoded file in the Pillow mode `Image.open` would give it. Greyscale, palette and greyscale+alpha
@@ -49,15 +49,12 @@ function luma(image: Pixels<Uint8Array>): Pixels<Uint8Array> {
   });
 }
 
-/** Convert.c `cmyk2rgb`: each channel (255 − K) − C·(255 − K)/255, no colour management. */
+/** Convert.c `cmyk2rgb`: each channel (255 − K) − C·(255 − K)/255 (MULDIV255), no colour management. */
 function cmykToRgb(image: Pixels<Uint8Array>): Pixels<Uint8Array> {
   const { data } = image;
   return mapPixels(image, 3, (from, out, to) => {
     const notBlack = 255 - data[from + 3]!;
-    for (let c = 0; c < 3; c++) {
-      const t = data[from + c]! * notBlack + 128;
-      out[to + c] = Math.max(notBlack - (((t >> 8) + t) >> 8), 0);
-    }
+    for (let c = 0; c < 3; c++) out[to + c] = Math.max(notBlack - mulDiv255(data[from + c]!, notBlack), 0);
   });
 }
 

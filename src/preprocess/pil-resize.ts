@@ -240,15 +240,18 @@ function resample<Data extends Uint8Array | Uint16Array>(
 
 // ---- Premultiplied alpha (Convert.c) ----------------------------------------------------------
 
-/** RGBA → RGBa: colour × alpha / 255, rounded as Pillow's MULDIV255. */
+/** a × b / 255 for bytes, rounded as Pillow's MULDIV255 macro. */
+export function mulDiv255(a: number, b: number): number {
+  const t = a * b + 128;
+  return ((t >> 8) + t) >> 8;
+}
+
+/** RGBA → RGBa: colour × alpha / 255 (MULDIV255). */
 function premultiplyAlpha({ data, height, width, channels }: Pixels<Uint8Array>): Pixels<Uint8Array> {
   const out = new Uint8Array(data.length);
   for (let i = 0; i < data.length; i += 4) {
     const alpha = data[i + 3]!;
-    for (let c = 0; c < 3; c++) {
-      const t = data[i + c]! * alpha + 128;
-      out[i + c] = ((t >> 8) + t) >> 8;
-    }
+    for (let c = 0; c < 3; c++) out[i + c] = mulDiv255(data[i + c]!, alpha);
     out[i + 3] = alpha;
   }
   return { data: out, height, width, channels };
