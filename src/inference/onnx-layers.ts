@@ -192,27 +192,25 @@ function channelValues(value: unknown, channels: number): Float32Array {
 
 // ---------------------------------------------------------------------------------------- translations
 
-const convolution: LayerTranslation = (context) => {
+/** Conv2D and DepthwiseConv2D: one Conv with the ONNX `kernel` and `group`, the layer's bias, then its activation. */
+function convolutionLayer(context: LayerContext, kernel: ConvSpec['kernel'], group: number): Produced {
   const { layer, config, graph } = context;
-  channelsLastData(config);
-  const x = only(context.inputs);
-  const groups = (config.groups as number | undefined) ?? 1;
+  const bias = config.useBias ? weight(layer, 'bias').data : undefined;
+  const spec = { kernel, group, bias, strides: config.strides, dilations: config.dilationRate, padding: config.padding };
+  return withActivation(context, { name: conv(context, graph.channelsFirst(only(context.inputs)), spec, layer.name), channelsFirst: true });
+}
+
+const convolution: LayerTranslation = (context) => {
+  channelsLastData(context.config);
   // Keras's kernel (kh, kw, C / groups, filters) is ONNX's (filters, C / groups, kh, kw) transposed; with groups,
   // Keras's filter f belongs to group f / (filters / groups), as ONNX's does.
-  const kernel = weight(layer, 'kernel', [3, 2, 0, 1]);
-  const bias = config.useBias ? weight(layer, 'bias').data : undefined;
-  const spec = { kernel, group: groups, bias, strides: config.strides, dilations: config.dilationRate, padding: config.padding };
-  return withActivation(context, { name: conv(context, graph.channelsFirst(x), spec, layer.name), channelsFirst: true });
+  const kernel = weight(context.layer, 'kernel', [3, 2, 0, 1]);
+  return convolutionLayer(context, kernel, (context.config.groups as number | undefined) ?? 1);
 };
 
 const depthwiseConvolution: LayerTranslation = (context) => {
-  const { layer, config, graph } = context;
-  channelsLastData(config);
-  const x = only(context.inputs);
-  const kernel = depthwiseKernel(layer, 'depthwise_kernel');
-  const bias = config.useBias ? weight(layer, 'bias').data : undefined;
-  const spec = { kernel, group: x.shape[3] as number, bias, strides: config.strides, dilations: config.dilationRate, padding: config.padding };
-  return withActivation(context, { name: conv(context, graph.channelsFirst(x), spec, layer.name), channelsFirst: true });
+  channelsLastData(context.config);
+  return convolutionLayer(context, depthwiseKernel(context.layer, 'depthwise_kernel'), only(context.inputs).shape[3] as number);
 };
 
 const separableConvolution: LayerTranslation = (context) => {
