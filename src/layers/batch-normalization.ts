@@ -15,8 +15,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { BatchNormalization } from '@tensorflow/tfjs-layers/dist/layers/normalization';
 
-/** tfjs-layers exports its BatchNormalization class only as a type; the runtime class is that of any instance. */
-const TfjsBatchNormalization = tfl.layers.batchNormalization().constructor as typeof BatchNormalization;
+/**
+ * tfjs-layers exports its BatchNormalization class only as a type; the runtime class is the one it registers for
+ * deserialization. Taken from the registry, not from an instance: building one would use up an automatic layer
+ * name, so that every BatchNormalization made after this import would be numbered one further than in tfjs.
+ */
+const TfjsBatchNormalization = tf.serialization.SerializationMap.getMap().classNameMap['BatchNormalization']![0] as unknown as typeof BatchNormalization;
 
 /** Its fields, private in tfjs's typings; gamma and beta are absent with `scale: false` / `center: false`. */
 interface BatchNormalizationFields {
