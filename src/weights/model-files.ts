@@ -46,13 +46,12 @@ export function modelFiles(dir: string): tf.io.IOHandler {
     },
     async load(): Promise<tf.io.ModelArtifacts> {
       const fs = await import('node:fs/promises');
-      const { dirname, join } = await import('node:path');
-      const jsonPath = join(dir, MODEL_JSON);
-      const json = JSON.parse(await fs.readFile(jsonPath, 'utf8')) as tf.io.ModelJSON;
+      const { join } = await import('node:path');
+      const json = JSON.parse(await fs.readFile(join(dir, MODEL_JSON), 'utf8')) as tf.io.ModelJSON;
       return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
         const buffers = await Promise.all(
           manifest.flatMap((group) => group.paths).map(async (path) => {
-            const bytes = await fs.readFile(join(dirname(jsonPath), path));
+            const bytes = await fs.readFile(join(dir, path));
             return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
           }),
         );
