@@ -213,7 +213,8 @@ function record(choice: BackendChoice): BackendChoice {
   return choice;
 }
 
-function readEnv(name: string): string | undefined {
+/** A non-empty environment variable (trimmed), in Node; undefined elsewhere or when unset. */
+export function readEnv(name: string): string | undefined {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
   const value = env?.[name]?.trim();
   return value ? value : undefined;

@@ -113,7 +113,8 @@ export function validateBoolean(name: string, value: unknown): boolean {
   return value;
 }
 
-function validateInteger(name: string, value: unknown, min: number): void {
+/** An integer option of at least `min`; the error names the option and the value received. */
+export function validateInteger(name: string, value: unknown, min: number): void {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
     throw new ArgumentError(`\`${name}\` must be an integer >= ${min}. Received: ${name}=${formatValue(value)}`);
   }

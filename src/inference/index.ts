@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { checkOptionNames, formatValue } from '../applications/common';
-import { VERBOSE_ENV_VAR } from '../backend';
+import { readEnv, VERBOSE_ENV_VAR } from '../backend';
 import { ArgumentError } from '../errors';
 import { fusedPredictor } from './fused';
 import type { InferenceEngine, Predictor } from './types';
@@ -81,10 +81,4 @@ function layersPredictor(model: tfl.LayersModel): Predictor {
     predict: (x) => Promise.resolve(model.predict(x) as tf.Tensor | tf.Tensor[]),
     dispose: () => {},
   };
-}
-
-function readEnv(name: string): string | undefined {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  const value = env?.[name]?.trim();
-  return value ? value : undefined;
 }

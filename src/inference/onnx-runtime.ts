@@ -2,7 +2,7 @@
 // ONNX Runtime for Node. onnxruntime-node is an optional peer, imported only when this engine is asked for.
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { checkOptionNames, formatValue, validateBoolean } from '../applications/common';
+import { checkOptionNames, formatValue, validateBoolean, validateInteger } from '../applications/common';
 import { ArgumentError, KerasApplicationsError } from '../errors';
 import { exportOnnx } from './onnx-export';
 import type { Predictor } from './types';
@@ -120,7 +120,5 @@ function validateOptions(options: OnnxPredictorOptions): void {
         `Received: executionProviders=${formatValue(executionProviders)}`,
     );
   }
-  if (intraOpNumThreads !== undefined && (!Number.isInteger(intraOpNumThreads) || intraOpNumThreads < 1)) {
-    throw new ArgumentError(`\`intraOpNumThreads\` must be an integer >= 1. Received: intraOpNumThreads=${formatValue(intraOpNumThreads)}`);
-  }
+  if (intraOpNumThreads !== undefined) validateInteger('intraOpNumThreads', intraOpNumThreads, 1);
 }

@@ -2,7 +2,7 @@
 // Dropout, a Dense `predictions` layer. The new model shares the base's layers (names, weights, frozen state),
 // so training it trains the base wherever the base is trainable.
 import * as tfl from '@tensorflow/tfjs-layers';
-import { checkOptionNames, formatValue } from '../applications/common';
+import { checkOptionNames, formatValue, validateInteger } from '../applications/common';
 import { ArgumentError } from '../errors';
 import { freeze } from './freeze';
 
@@ -65,9 +65,7 @@ function resolvePooling(pooling: unknown, rank: number): HeadPooling | null {
 function validateOptions(options: NewHeadOptions): void {
   checkOptionNames('withNewHead', options, OPTION_NAMES);
   const { classes, activation, dropout, seed } = options;
-  if (typeof classes !== 'number' || !Number.isInteger(classes) || classes < 1) {
-    throw new ArgumentError(`\`classes\` must be an integer >= 1. Received: classes=${formatValue(classes)}`);
-  }
+  validateInteger('classes', classes, 1);
   if (activation !== undefined && activation !== null && activation !== 'softmax' && activation !== 'sigmoid') {
     throw new ArgumentError(`\`activation\` must be 'softmax', 'sigmoid' or null. Received: activation=${formatValue(activation)}`);
   }
