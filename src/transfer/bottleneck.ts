@@ -9,7 +9,7 @@ import { isNode } from '../env';
 import { ArgumentError, KerasApplicationsError, WeightsFileError } from '../errors';
 import type { ImageBatch } from '../preprocess/dataset';
 import { replaceFile } from '../weights/replace-file';
-import { SUPERBLOCK_HEADER_BYTES, hdf5Problem } from '../weights/superblock';
+import { hdf5HandleProblem } from '../weights/superblock';
 
 /** A model's outputs for a dataset, with what the dataset says about them. */
 export interface BottleneckFeatures {
@@ -115,10 +115,7 @@ async function readProblem(path: string): Promise<Error | undefined> {
   const handle = await open(path, 'r').catch(() => undefined);
   if (handle === undefined) return new ArgumentError(`No feature file at ${formatValue(path)}.`);
   try {
-    const { size } = await handle.stat();
-    const header = new Uint8Array(Math.min(size, SUPERBLOCK_HEADER_BYTES));
-    await handle.read(header, 0, header.length, 0);
-    const problem = hdf5Problem(header, size);
+    const problem = await hdf5HandleProblem(handle);
     return problem === undefined ? undefined : new WeightsFileError(`Cannot read feature file ${formatValue(path)}: ${problem}.`);
   } finally {
     await handle.close();

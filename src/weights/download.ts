@@ -4,7 +4,7 @@
 // Node-only modules are imported dynamically so that `fetchBytes` still works in a browser bundle.
 
 import { DownloadError } from '../errors';
-import { hdf5Problem, SUPERBLOCK_HEADER_BYTES } from './superblock';
+import { hdf5HandleProblem, hdf5Problem, SUPERBLOCK_HEADER_BYTES } from './superblock';
 
 export interface DownloadProgress {
   url: string;
@@ -334,10 +334,7 @@ async function hdf5FileProblem(file: string): Promise<string | undefined> {
   const fs = await import('node:fs/promises');
   const handle = await fs.open(file, 'r');
   try {
-    const { size } = await handle.stat();
-    const header = new Uint8Array(SUPERBLOCK_HEADER_BYTES);
-    const { bytesRead } = await handle.read(header, 0, header.byteLength, 0);
-    return hdf5Problem(header.subarray(0, bytesRead), size);
+    return await hdf5HandleProblem(handle);
   } finally {
     await handle.close();
   }

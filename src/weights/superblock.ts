@@ -70,3 +70,11 @@ export function hdf5Problem(header: Uint8Array, fileLength: number): string | un
   }
   return undefined;
 }
+
+/** `hdf5Problem` for an open file: reads its first bytes and its size (Node). */
+export async function hdf5HandleProblem(handle: import('node:fs/promises').FileHandle): Promise<string | undefined> {
+  const { size } = await handle.stat();
+  const header = new Uint8Array(SUPERBLOCK_HEADER_BYTES);
+  const { bytesRead } = await handle.read(header, 0, header.byteLength, 0);
+  return hdf5Problem(header.subarray(0, bytesRead), size);
+}
