@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { notebookDir, readNotebook } from './helpers/notebook';
+import { notebookDir, notebookWorkspace, readNotebook } from './helpers/notebook';
 import { writeLegacyWeights } from './helpers/h5-writer';
 import { generatedWeightsFile, loadFixture, relativeError } from './helpers/keras-ref';
 
@@ -47,16 +47,8 @@ describe('docs/notebooks/quickstart.ipynb', () => {
 
   it("runs: top 5, an SVG bar chart of them, and Keras's features", async () => {
     expect(existsSync(join(root, 'dist/index.js')), 'dist/index.js is missing: run `npm run build`').toBe(true);
-    // Inside the repository, so that `import 'keras-applications'` finds this package (dist/) by its name.
-    mkdirSync(join(root, '.tmp'), { recursive: true });
-    const work = mkdtempSync(join(root, '.tmp', 'notebook-'));
+    const { work, cells } = notebookWorkspace('notebook-', codeCells);
     try {
-      // tslab's display module exists only in the kernel; this one prints what a cell displays.
-      writeFileSync(
-        join(work, 'tslab.ts'),
-        "export const display = { html: (html: string) => console.log('<<html>>' + JSON.stringify(html)) };\n",
-      );
-      const cells = codeCells.map((source) => source.replace(/from 'tslab';/, "from './tslab';"));
       const epilogue = "console.log('<<result>>' + JSON.stringify({ top5, features: Array.from(featureValues) }));";
       writeFileSync(join(work, 'quickstart.mts'), [...cells, epilogue].join('\n\n'));
 

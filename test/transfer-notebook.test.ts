@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { notebookDir, readNotebook } from './helpers/notebook';
+import { notebookDir, notebookWorkspace, readNotebook } from './helpers/notebook';
 
 // docs/notebooks/fine-tuning.ipynb's code cells, run in order as one TypeScript module with tsx, smaller
 // (8 samples per photo, 2 epochs a step) and against the sources: `keras-applications` resolves to src/.
@@ -19,13 +19,10 @@ describe('docs/notebooks/fine-tuning.ipynb', () => {
   });
 
   it('runs: augmented samples shown, the head and then the top blocks trained, the loss falling, nothing leaked', async () => {
-    mkdirSync(join(root, '.tmp'), { recursive: true });
-    const work = mkdtempSync(join(root, '.tmp', 'notebook-fine-tuning-'));
+    const workspace = notebookWorkspace('notebook-fine-tuning-', codeCells);
+    const work = workspace.work;
     try {
-      writeFileSync(join(work, 'tslab.ts'), "export const display = { html: (html: string) => console.log('<<html>>' + JSON.stringify(html)) };\n");
-      const cells = codeCells.map((source) =>
-        source.replace(/from 'tslab';/, "from './tslab';").replace(/from 'keras-applications';/, `from '${join(root, 'src/index.ts')}';`),
-      );
+      const cells = workspace.cells.map((source) => source.replace(/from 'keras-applications';/, `from '${join(root, 'src/index.ts')}';`));
       writeFileSync(join(work, 'fine-tuning.mts'), cells.join('\n\n'));
       const env = { ...process.env, FINE_TUNE_PER_PHOTO: '8', FINE_TUNE_EPOCHS: '2' };
       const { stdout } = await run(join(root, 'node_modules/.bin/tsx'), [join(work, 'fine-tuning.mts')], { cwd: notebookDir, env });
