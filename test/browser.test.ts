@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve, type RunningServer } from '../examples/browser/serve';
 import { generatedInput } from './helpers/generator';
 import { writeLegacyWeights } from './helpers/h5-writer';
-import { generatedWeightsFile, loadFixture, relativeError } from './helpers/keras-ref';
+import { generatedWeightsFile, fixtureConfig, relativeError } from './helpers/keras-ref';
 
 // The ESM build (dist/, from `npm run build`) in headless Chromium: examples/browser/ builds a model, loads
 // its weights from the page's own 127.0.0.1 server and classifies, on tfjs's cpu backend.
@@ -98,7 +98,7 @@ describe.skipIf(chromiumMissing)('examples/browser in headless Chromium', () => 
   });
 
   it("classifies as Keras does and shows Keras's top 5 (fixture MobileNet α=0.5 with Keras's generated weights)", async () => {
-    const config = loadFixture('MobileNet').configs.find((c) => c.id === 'alpha0.5_top_160x160')!;
+    const config = fixtureConfig('MobileNet', 'alpha0.5_top_160x160');
     await writeLegacyWeights(join(data, 'mobilenet_fixture.h5'), generatedWeightsFile(config));
     writeFileSync(join(data, 'input.f32'), generatedInput(config.numerics.input.shape));
     const { result, top5Names } = await openPage({

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { docExamples, runDocExample } from './helpers/doc-examples';
 import { writeLegacyWeights } from './helpers/h5-writer';
-import { generatedWeightsFile, loadFixture } from './helpers/keras-ref';
+import { generatedWeightsFile, fixtureConfig } from './helpers/keras-ref';
 import { useOfflineKerasHome } from './helpers/offline-arguments';
 
 // docs/classification.md runs as written, offline. Its MobileNetV2 file stands in the cache with the Keras
@@ -11,7 +11,7 @@ import { useOfflineKerasHome } from './helpers/offline-arguments';
 // the code paths are the real ones, the classes are not ImageNet's.
 const examples = docExamples('docs/classification.md');
 useOfflineKerasHome('keras-classify-docs-', async (models) => {
-  const config = loadFixture('MobileNetV2').configs.find((c) => c.id === 'top_default')!;
+  const config = fixtureConfig('MobileNetV2', 'top_default');
   await writeLegacyWeights(join(models, 'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5'), generatedWeightsFile(config));
 });
 

@@ -9,11 +9,11 @@ import { classify, clearModelCache, loadClassifier } from '../src/classify';
 import { ensureBackend } from '../src/backend';
 import { ArgumentError, DownloadError } from '../src/errors';
 import { writeLegacyWeights } from './helpers/h5-writer';
-import { fixtureInput, generatedWeightsFile, loadFixture, softmax } from './helpers/keras-ref';
+import { fixtureInput, generatedWeightsFile, fixtureConfig, softmax } from './helpers/keras-ref';
 
 // MobileNetV3Small (its preprocessing is inside the model, so a raw-pixel tensor goes in as Keras fed it) with
 // the fixture's deterministic weights, written as a legacy .h5 file: classify() must rank Keras's logits.
-const config = loadFixture('MobileNetV3Small').configs.find((c) => c.id === 'top_default')!;
+const config = fixtureConfig('MobileNetV3Small', 'top_default');
 const classIndex = JSON.parse(readFileSync('src/preprocess/imagenet_class_index.json', 'utf8')) as Record<string, [string, string]>;
 const dir = mkdtempSync(join(tmpdir(), 'keras-classify-one-line-'));
 const weights = join(dir, 'mobilenet_v3_small.h5');

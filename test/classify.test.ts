@@ -8,11 +8,11 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePredictions, DownloadError, resnet50 } from '../src/index';
 import { writeLegacyWeights } from './helpers/h5-writer';
-import { fixtureInput, generatedWeightsFile, loadFixture, relativeError, softmax } from './helpers/keras-ref';
+import { fixtureInput, generatedWeightsFile, fixtureConfig, relativeError, softmax } from './helpers/keras-ref';
 
 // Classification end to end with files the test writes: the official top-1000 file cannot be had here,
 // so ResNet50 gets the fixture's deterministic weights as a Keras-2-style legacy .h5 file.
-const config = loadFixture('ResNet50').configs.find((c) => c.id === 'top_default')!;
+const config = fixtureConfig('ResNet50', 'top_default');
 const classIndex = JSON.parse(readFileSync('src/preprocess/imagenet_class_index.json', 'utf8')) as Record<string, [string, string]>;
 const dir = mkdtempSync(join(tmpdir(), 'keras-classify-'));
 const weightsPath = join(dir, 'resnet50_weights_tf_dim_ordering_tf_kernels.h5');

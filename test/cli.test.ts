@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { ensureBackend } from '../src/backend';
 import { EXIT, main } from '../src/cli';
 import { applications } from '../src/applications/registry';
-import { loadFixture } from './helpers/keras-ref';
+import { fixtureConfig, loadFixture } from './helpers/keras-ref';
 
 const ELEPHANT = 'test/data/images/elephant.jpg';
 // The CLI lists the registry, in its order.
@@ -171,7 +171,7 @@ function parseSummary(text: string) {
 
 describe('keras-applications summary', () => {
   it("prints Keras's layer table and parameter totals", async () => {
-    const config = loadFixture('ResNet50').configs.find((c) => c.id === 'notop_avg_128x160')!;
+    const config = fixtureConfig('ResNet50', 'notop_avg_128x160');
     const { code, stdout, stderr } = await run('summary', 'resnet50', '--no-top', '--pooling', 'avg', '--input-size', '128x160');
     expect(stderr).toBe('');
     expect(code).toBe(EXIT.ok);

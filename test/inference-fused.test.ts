@@ -3,8 +3,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBackend } from '../src/backend';
 import { type FusionSummary, fusedPredictor } from '../src/inference/fused';
-import { buildFixtureModel, describeEngineReference, fixtureConfig } from './helpers/engine-ref-suite';
-import type { FixtureConfig } from './helpers/keras-ref';
+import { buildFixtureModel, describeEngineReference } from './helpers/engine-ref-suite';
+import { fixtureConfig, type FixtureConfig } from './helpers/keras-ref';
 
 // The tfjs-fused engine (BatchNormalization folded, fused conv + bias + activation, Dropout skipped) against
 // Keras's fixture outputs, one config per family.

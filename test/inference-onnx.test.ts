@@ -8,9 +8,9 @@ import { ArgumentError } from '../src/errors';
 import { exportOnnx, OnnxExportError } from '../src/inference/onnx-export';
 import { onnxPredictor, OnnxRuntimeUnavailableError } from '../src/inference/onnx-runtime';
 import { loadWeights } from '../src/weights/apply';
-import { describeEngineReference, fixtureConfig, REPRESENTATIVE_CONFIGS } from './helpers/engine-ref-suite';
+import { describeEngineReference, REPRESENTATIVE_CONFIGS } from './helpers/engine-ref-suite';
 import { generatedInput } from './helpers/generator';
-import { builderOptions, fixtureInput, generatedWeightsFile, outputError, relativeError } from './helpers/keras-ref';
+import { builderOptions, fixtureConfig, fixtureInput, generatedWeightsFile, outputError, relativeError } from './helpers/keras-ref';
 import { topLeftTapOnly } from './helpers/resnext-fixture';
 import { buildTiny, H5_DIR, tinyReference } from './helpers/tiny';
 

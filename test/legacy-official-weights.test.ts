@@ -9,7 +9,7 @@ import { resnetRS50 } from '../src/applications/resnet-rs';
 import { resnext50 } from '../src/applications/resnext';
 import type { WeightsFile } from '../src/weights/types';
 import { writeLegacyWeights } from './helpers/h5-writer';
-import { fixtureInput, generatedWeightsFile, loadFixture, outputError, type FixtureConfig } from './helpers/keras-ref';
+import { fixtureConfig, fixtureInput, generatedWeightsFile, outputError, type FixtureConfig } from './helpers/keras-ref';
 
 // The official files of these builders cannot be downloaded here: official-looking files made from the fixtures'
 // generated weights stand in for them, written as tf.keras / Keras 2 wrote them (weight names `…:0`, the
@@ -27,10 +27,6 @@ async function officialLookalike(fileName: string, file: WeightsFile): Promise<v
   resolveOfficialWeights.mockResolvedValueOnce(path);
 }
 
-function config(builder: string, id: string): FixtureConfig {
-  return loadFixture(builder).configs.find((c) => c.id === id)!;
-}
-
 async function outputErrorOf(model: Awaited<ReturnType<typeof regnetY002>>, reference: FixtureConfig): Promise<number> {
   const input = fixtureInput(reference);
   const output = model.predict(input) as tf.Tensor;
@@ -42,7 +38,7 @@ async function outputErrorOf(model: Awaited<ReturnType<typeof regnetY002>>, refe
 
 describe("legacy builders with 'imagenet' weights", () => {
   it("RegNetY002 loads tf-keras's file, whose layer list also names the TFOpLambda operations", async () => {
-    const reference = config('RegNetY002', 'notop_avg_128x160');
+    const reference = fixtureConfig('RegNetY002', 'notop_avg_128x160');
     const file = generatedWeightsFile(reference);
     // tf-keras named `x + y` tf.__operators__.add(_k) and `tf.math.multiply` tf.math.multiply(_k).
     const ops = reference.structure.non_layer_ops.map((op) => {
@@ -57,7 +53,7 @@ describe("legacy builders with 'imagenet' weights", () => {
   });
 
   it("ResNeXt50 loads keras_applications' file with Keras 2's `depthwise_kernel`", async () => {
-    const reference = config('ResNeXt50', 'notop_avg_128x160');
+    const reference = fixtureConfig('ResNeXt50', 'notop_avg_128x160');
     const file = generatedWeightsFile(reference);
     for (const layer of file.layers) {
       if (layer.name.endsWith('_2_conv')) layer.weights = layer.weights.map((w) => ({ ...w, name: 'depthwise_kernel' }));
@@ -69,7 +65,7 @@ describe("legacy builders with 'imagenet' weights", () => {
   });
 
   it("ResNetRS50 loads the file of the training size asked for, at the default input size", async () => {
-    const reference = config('ResNetRS50', 'top_default');
+    const reference = fixtureConfig('ResNetRS50', 'top_default');
     await officialLookalike('resnet-rs-50-i160.h5', generatedWeightsFile(reference));
     const model = await resnetRS50({ weights: 'imagenet-i160', classifierActivation: null });
     const [official] = resolveOfficialWeights.mock.lastCall as unknown as [OfficialWeights];

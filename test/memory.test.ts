@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { resnet50 } from '../src/index';
-import { generatedWeightsFile, loadFixture } from './helpers/keras-ref';
+import { generatedWeightsFile, fixtureConfig } from './helpers/keras-ref';
 
 // tfjs users hit tensor leaks in predict and dispose (tensorflow/tfjs#6019, #995): ours must not leak.
-const notop = loadFixture('ResNet50').configs.find((c) => c.id === 'notop_avg_128x160')!;
+const notop = fixtureConfig('ResNet50', 'notop_avg_128x160');
 const weights = generatedWeightsFile(notop);
 const options = { weights, includeTop: false, pooling: 'avg' as const, inputShape: [32, 32, 3] as [number, number, number] };
 

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { notebookDir, notebookWorkspace, readNotebook } from './helpers/notebook';
 import { writeLegacyWeights } from './helpers/h5-writer';
-import { generatedWeightsFile, loadFixture, relativeError } from './helpers/keras-ref';
+import { generatedWeightsFile, fixtureConfig, relativeError } from './helpers/keras-ref';
 
 // docs/notebooks/quickstart.ipynb's code cells, run in order as one TypeScript module with tsx against the
 // built package (dist/), offline: KERAS_HOME holds the real MobileNet α=0.25 no-top file and a MobileNet
@@ -34,7 +34,7 @@ const env = {
 beforeAll(async () => {
   mkdirSync(join(home, 'models'));
   copyFileSync(join(root, 'test/data/weights/mobilenet_2_5_224_tf_no_top.h5'), join(home, 'models/mobilenet_2_5_224_tf_no_top.h5'));
-  const config = loadFixture('MobileNet').configs.find((c) => c.id === 'top_default')!;
+  const config = fixtureConfig('MobileNet', 'top_default');
   await writeLegacyWeights(join(home, 'models/mobilenet_1_0_224_tf.h5'), generatedWeightsFile(config));
 });
 afterAll(() => rmSync(home, { recursive: true, force: true }));

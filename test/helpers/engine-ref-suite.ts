@@ -6,7 +6,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 import { getApplication } from '../../src/applications/registry';
 import type { Predictor } from '../../src/inference/types';
-import { builderOptions, fixtureInput, generatedWeightsFile, loadFixture, outputError } from './keras-ref';
+import { builderOptions, fixtureConfig, fixtureInput, generatedWeightsFile, outputError } from './keras-ref';
 import type { FixtureConfig } from './keras-ref';
 
 /**
@@ -35,12 +35,6 @@ export const REPRESENTATIVE_CONFIGS: ReadonlyArray<readonly [builder: string, co
 ];
 
 const REPORT = '.tmp/keras-ref-errors.jsonl';
-
-export function fixtureConfig(builder: string, id: string): FixtureConfig {
-  const config = loadFixture(builder).configs.find((c) => c.id === id);
-  if (!config) throw new Error(`no config '${id}' in the ${builder} fixture`);
-  return config;
-}
 
 /** The builder's model for a fixture config, with the config's generated weights. */
 export function buildFixtureModel(builder: string, config: FixtureConfig): Promise<tfl.LayersModel> {

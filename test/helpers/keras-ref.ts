@@ -71,6 +71,13 @@ export function loadFixture(builder: string): Fixture {
   return fixture;
 }
 
+/** One config of a builder's fixture, by its id. */
+export function fixtureConfig(builder: string, id: string): FixtureConfig {
+  const config = loadFixture(builder).configs.find((c) => c.id === id);
+  if (!config) throw new Error(`no config '${id}' in the ${builder} fixture`);
+  return config;
+}
+
 /** Keras snake_case builder arguments → our camelCase options. */
 export function builderOptions(kwargs: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(
