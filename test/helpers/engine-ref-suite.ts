@@ -1,6 +1,5 @@
 // Runs Keras reference fixture configs through an inference engine (a Predictor) instead of model.predict:
 // every engine must give Keras's outputs within the same tolerance as the layers themselves.
-import { appendFileSync, mkdirSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +7,7 @@ import { getApplication } from '../../src/applications/registry';
 import type { Predictor } from '../../src/inference/types';
 import { builderOptions, fixtureConfig, fixtureInput, generatedWeightsFile, outputError } from './keras-ref';
 import type { FixtureConfig } from './keras-ref';
+import { recordWorstError } from './keras-ref-suite';
 
 /**
  * One config per family (the smaller no-top config where the top adds nothing new; the top where it has
@@ -34,8 +34,6 @@ export const REPRESENTATIVE_CONFIGS: ReadonlyArray<readonly [builder: string, co
   ['ResNetRS50', 'notop_avg_128x160'],
 ];
 
-const REPORT = '.tmp/keras-ref-errors.jsonl';
-
 /** The builder's model for a fixture config, with the config's generated weights. */
 export function buildFixtureModel(builder: string, config: FixtureConfig): Promise<tfl.LayersModel> {
   return getApplication(builder).build({ ...builderOptions(config.kwargs), weights: generatedWeightsFile(config) });
@@ -60,8 +58,7 @@ export function describeEngineReference(
           expect(output.shape).toEqual(config.numerics.output.shape);
           const error = outputError(config, await output.data());
           output.dispose();
-          mkdirSync('.tmp', { recursive: true });
-          appendFileSync(REPORT, `${JSON.stringify({ builder, config: id, error, engine, backend: tf.getBackend() })}\n`);
+          recordWorstError({ builder, config: id, error, engine });
           expect(error).toBeLessThanOrEqual(tolerance);
         } finally {
           input.dispose();

@@ -9,6 +9,12 @@ import { builderOptions, checkpointErrors, fixtureInput, generatedWeightsFile, k
 /** Worst errors are appended here so a closing note can quote them. */
 const REPORT = '.tmp/keras-ref-errors.jsonl';
 
+/** Appends one config's worst error to .tmp/keras-ref-errors.jsonl, for the closing notes. */
+export function recordWorstError(entry: Record<string, unknown>): void {
+  mkdirSync('.tmp', { recursive: true });
+  appendFileSync(REPORT, `${JSON.stringify({ ...entry, backend: tf.getBackend() })}\n`);
+}
+
 /** `build` defaults to the registry's builder for `builder`. */
 export function describeKerasReference(
   builder: string,
@@ -29,8 +35,7 @@ export function describeKerasReference(
           expect(output.shape).toEqual(config.numerics.output.shape);
           const error = outputError(config, await output.data());
           output.dispose();
-          mkdirSync('.tmp', { recursive: true });
-          appendFileSync(REPORT, `${JSON.stringify({ builder, config: config.id, error, backend: tf.getBackend() })}\n`);
+          recordWorstError({ builder, config: config.id, error });
           if (!(error <= tolerance)) {
             const where = await checkpointErrors(model, config, input);
             expect.fail(`${builder} ${config.id}: relative error ${error} > ${tolerance}; checkpoints:\n${where.join('\n')}`);
