@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -110,6 +110,15 @@ describe('keras-applications', () => {
     expect(code).toBe(EXIT.weightsFile);
     expect(stderr).toMatch(/^error: /);
     expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('refuses a --weights URL whose file name would leave the cache (exit code 4), writing nothing', async () => {
+    vi.stubEnv('KERAS_APPLICATIONS_OFFLINE', undefined);
+    const url = 'http://127.0.0.1:9/w/..%2F..%2Fescaped.h5';
+    const { code, stderr } = await run('classify', ELEPHANT, '--model', 'MobileNet', '--weights', url);
+    expect(code).toBe(EXIT.input);
+    expect(stderr).toContain(`The file name in the weights URL ${url} is "../../escaped.h5", which is not a plain file name`);
+    expect(readdirSync(kerasHome)).toEqual([]);
   });
 
   it('ends with the download error, naming the URL and where to put the file, when offline (exit code 3)', async () => {

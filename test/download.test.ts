@@ -9,7 +9,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DownloadError } from '../src/errors';
+import { ArgumentError, DownloadError } from '../src/errors';
+import { readWeightsSource } from '../src/weights/apply';
 import { defaultCacheDir, fetchBytes, getFile, type DownloadProgress } from '../src/weights/download';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -401,6 +402,65 @@ describe('getFile', () => {
     expect(output).toContain('MB/s');
     expect(output.endsWith('\n')).toBe(true);
     expect(written.length).toBeLessThanOrEqual(DATA.byteLength / 1000);
+  });
+});
+
+describe('cache file names from URLs', () => {
+  /** Every file under `root`, relative to it. */
+  async function filesUnder(root: string): Promise<string[]> {
+    return (await readdir(root, { recursive: true, withFileTypes: true }))
+      .filter((entry) => !entry.isDirectory())
+      .map((entry) => path.relative(root, path.join(entry.parentPath, entry.name)))
+      .sort();
+  }
+
+  it.each([
+    ['encoded slashes', '..%2F..%2Fescaped.h5'],
+    ['encoded backslashes', '..%5C..%5Cescaped.h5'],
+    ['an encoded slash after ..', '%2E%2E%2Fescaped.h5'],
+    ['a NUL byte', 'escaped%00.h5'],
+    ['a newline', 'escaped%0A.h5'],
+  ])('refuses a URL whose file name has %s before anything is fetched or written', async (_kind, name) => {
+    const route = `/w/${name}`;
+    const server = await startServer({ [route]: serve(H5) });
+    const root = await tempDir();
+    const cacheDir = path.join(root, 'home', '.keras');
+    const error = await readWeightsSource(`${server.url}${route}`, { cacheDir }).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(ArgumentError);
+    expect((error as Error).message).toContain(`${server.url}${route}`);
+    expect((error as Error).message).toMatch(/not a plain file name/);
+    expect(server.hits.get(route)).toBeUndefined();
+    expect(await filesUnder(root)).toEqual([]);
+  });
+
+  it('refuses a malformed percent-escape with our error, not a URIError', async () => {
+    const server = await startServer({});
+    const cacheDir = await tempDir();
+    const error = await readWeightsSource(`${server.url}/w/bad%E0%A4%A.h5`, { cacheDir }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ArgumentError);
+    expect((error as Error).message).toMatch(/malformed percent-escape in its file name 'bad%E0%A4%A\.h5'/);
+    const fileUrl = await readWeightsSource('file:///tmp/bad%2Fname.h5').catch((e: unknown) => e);
+    expect(fileUrl).toBeInstanceOf(ArgumentError);
+    expect((fileUrl as Error).message).toContain('file:///tmp/bad%2Fname.h5');
+  });
+
+  it('keeps a plain decoded name: spaces and other escapes are fine', async () => {
+    const server = await startServer({ '/w/my%20weights.h5': serve(H5) });
+    const cacheDir = await tempDir();
+    const file = await readWeightsSource(`${server.url}/w/my%20weights.h5`, { cacheDir });
+    expect(file.layers.length).toBeGreaterThan(0);
+    expect(await listing(path.join(cacheDir, 'models'))).toEqual(['my weights.h5']);
+  });
+
+  it.each(['../escaped.bin', 'sub/escaped.bin', '..', '', 'a\\b.bin'])('getFile refuses the fname %j', async (fname) => {
+    const server = await startServer({ '/data.bin': serve(DATA) });
+    const root = await tempDir();
+    const cacheDir = path.join(root, 'cache');
+    const error = await getFile(fname, `${server.url}/data.bin`, { cacheDir }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ArgumentError);
+    expect(server.hits.size).toBe(0);
+    expect(await filesUnder(root)).toEqual([]);
   });
 });
 

@@ -3,8 +3,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { isNode, isUrl } from '../env';
-import { WeightsMismatchError } from '../errors';
-import { fetchBytes, getFile, type GetFileOptions } from './download';
+import { ArgumentError, WeightsMismatchError } from '../errors';
+import { cacheFileNameFromUrl, fetchBytes, getFile, type GetFileOptions } from './download';
 import { readWeights, readWeightsFile, readWeightsFileDeferred } from './h5';
 import type { LayerWeights, WeightTensor, WeightsFile } from './types';
 
@@ -39,12 +39,19 @@ export async function readWeightsSource(
   if (isUrl(source) && !source.toLowerCase().startsWith('file:')) {
     const { cacheDir, onProgress, timeoutMs, offline } = options;
     if (!isNode()) return readWeights(await fetchBytes(source, { onProgress, timeoutMs }), source);
-    const fileName = decodeURIComponent(new URL(source).pathname.split('/').pop() || 'weights.h5');
-    return readFile(await getFile(fileName, source, { cacheDir, onProgress, timeoutMs, offline }));
+    return readFile(await getFile(cacheFileNameFromUrl(source), source, { cacheDir, onProgress, timeoutMs, offline }));
   }
   if (!isNode()) return readWeights(await fetchBytes(source), source);
-  const path = source.toLowerCase().startsWith('file:') ? decodeURIComponent(new URL(source).pathname) : source;
-  return readFile(path);
+  return readFile(source.toLowerCase().startsWith('file:') ? await localPathOfFileUrl(source) : source);
+}
+
+async function localPathOfFileUrl(url: string): Promise<string> {
+  const { fileURLToPath } = await import('node:url');
+  try {
+    return fileURLToPath(url);
+  } catch (error) {
+    throw new ArgumentError(`The weights URL ${url} does not name a local file: ${(error as Error).message}`);
+  }
 }
 
 /**

@@ -3,7 +3,7 @@
 // never leaves a file that later loads as garbage.
 // Node-only modules are imported dynamically so that `fetchBytes` still works in a browser bundle.
 
-import { DownloadError } from '../errors';
+import { ArgumentError, DownloadError } from '../errors';
 import { hdf5HandleProblem, hdf5Problem, SUPERBLOCK_HEADER_BYTES } from './superblock';
 
 export interface DownloadProgress {
@@ -48,6 +48,7 @@ export function defaultCacheDir(): string {
  */
 export async function getFile(fname: string, origin: string, options: GetFileOptions = {}): Promise<string> {
   const path = await import('node:path');
+  checkPlainFileName(fname, `getFile's fname (for ${origin})`);
   const hash = options.fileHash ?? null;
   const subdir = options.cacheSubdir ?? 'models';
   const preferredFile = path.resolve(await expandHome(options.cacheDir ?? defaultCacheDir()), subdir, fname);
@@ -100,6 +101,33 @@ export async function fetchBytes(
 }
 
 // ---- Cache folder -------------------------------------------------------------------------
+
+/**
+ * The name a file downloaded from `url` is cached under: the last segment of the URL's path, decoded
+ * (as Keras's get_file names it). A name that could leave the cache folder is refused, never written.
+ */
+export function cacheFileNameFromUrl(url: string): string {
+  const segment = new URL(url).pathname.split('/').pop() || 'weights.h5';
+  let name: string;
+  try {
+    name = decodeURIComponent(segment);
+  } catch {
+    throw new ArgumentError(`The weights URL ${url} has a malformed percent-escape in its file name '${segment}'`);
+  }
+  checkPlainFileName(name, `The file name in the weights URL ${url}`);
+  return name;
+}
+
+/** Refuses anything but a plain file name: no folder separators, no '.' or '..', no control characters. */
+function checkPlainFileName(name: string, what: string): void {
+  // eslint-disable-next-line no-control-regex
+  if (name === '' || name === '.' || name === '..' || /[/\\\x00-\x1f\x7f]/.test(name)) {
+    throw new ArgumentError(
+      `${what} is ${JSON.stringify(name)}, which is not a plain file name: a cache file name may not be empty, ` +
+        `'.' or '..', nor contain '/', '\\' or control characters, so that nothing is written outside the cache folder`,
+    );
+  }
+}
 
 async function expandHome(dir: string): Promise<string> {
   if (dir !== '~' && !dir.startsWith('~/')) return dir;
