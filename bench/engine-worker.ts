@@ -3,14 +3,14 @@
 //   stdin  {"cmd":"load","model":"resnet50","batch":1,"engines":["tfjs","tfjs-fused"]}  ->  {"ok":true,"engines":{...}}
 //   stdin  {"cmd":"run","engine":"tfjs-fused"}                              ->  {"ms":412.3,"cpuMs":401.7}
 // cpuMs is the process's CPU time (every thread) during the run: unlike ms, other processes barely change it.
-// argv[2]: wasm threads (1 = tfjs's default in Node; more starts the threaded binary, src/inference/wasm-threads.ts).
+// argv[2]: wasm threads (1 = tfjs's default in Node; more starts the threaded binary, src/backend/wasm-threads.ts).
 import { createInterface } from 'node:readline';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { getApplication } from '../src/applications/registry';
 import { compileForInference } from '../src/inference/index';
 import type { InferenceEngine, Predictor } from '../src/inference/types';
-import { useThreadedWasmBackend } from '../src/inference/wasm-threads';
+import { useThreadedWasmBackend } from '../src/backend/wasm-threads';
 import { selectBackend } from '../src/backend';
 
 /** Our builder for each model name the orchestrator and torch_models.py share. */

@@ -2,7 +2,7 @@
 // decoding alone (no targetSize). Median of `ROUNDS` runs per case, after one warm-up run.
 //   npx tsx bench/load-images.ts
 import { readFileSync } from 'node:fs';
-import { loadImage, type Interpolation } from '../src/preprocess/image';
+import { loadImage, type Interpolation } from '../src/image/image';
 
 const ROUNDS = 15;
 const PHOTOS = ['elephant', 'cat', 'dog'].map((name) => ({ name, bytes: readFileSync(`test/data/images/${name}.jpg`) }));

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { getApplication } from '../src/applications/registry';
 import { selectBackend } from '../src/backend';
 import { fusedPredictor } from '../src/inference/fused';
-import { useThreadedWasmBackend } from '../src/inference/wasm-threads';
+import { useThreadedWasmBackend } from '../src/backend/wasm-threads';
 
 const { values: flags, positionals } = parseArgs({
   allowPositionals: true,

@@ -1,6 +1,6 @@
 // Time of the filter gradient of MobileNet α=0.25's 1×1 convolutions (16 images at 128×128, so the top
 // blocks' 4×4 maps) and of one training step of the fine-tuning example's top blocks: tfjs's cpu kernel
-// against the wasm backend with this package's kernels (src/transfer/wasm-training-kernels.ts).
+// against the wasm backend with this package's kernels (src/backend/wasm-training-kernels.ts).
 //
 //   npx tsx bench/wasm-training-kernels.ts
 import * as tf from '@tensorflow/tfjs-core';
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { mobilenet } from '../src/applications/mobilenet';
 import { freeze, unfreeze } from '../src/transfer/freeze';
 import { withNewHead } from '../src/transfer/head';
-import '../src/transfer/wasm-training-kernels';
+import '../src/backend/wasm-training-kernels';
 
 const SHAPES: [string, [number, number, number, number], [number, number, number, number]][] = [
   ['conv_pw_12 (128→256, 4×4)', [16, 4, 4, 128], [1, 1, 128, 256]],

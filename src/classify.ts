@@ -2,16 +2,16 @@
 // weighted on first use and kept for the rest of the process (one per model and weights).
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { checkOptionNames, formatValue } from './applications/common';
+import { checkOptionNames, formatValue } from './arguments';
 import type { WeightsDownloadOptions } from './applications/official-weights';
 import { getApplication, preprocessInput, type AnyApplicationEntry, type ApplicationEntry, type ApplicationName } from './applications/registry';
 import { ArgumentError } from './errors';
 import { compileForInference } from './inference/index';
 import type { Predictor } from './inference/types';
-import { loadImageTensor, type ImageSource } from './preprocess/image';
-import { decodePredictions, type ImagenetPrediction } from './preprocess/imagenet';
-import { computeMelgram, type AudioSource } from './preprocess/melgram';
-import { decodeMusicTags, type MusicTag } from './preprocess/music-tags';
+import { loadImageTensor, type ImageSource } from './image/image';
+import { decodePredictions, type ImagenetPrediction } from './applications/imagenet-utils';
+import { computeMelgram, type AudioSource } from './audio/melgram';
+import { decodeMusicTags, type MusicTag } from './audio/music-tags';
 
 export interface ClassifyOptions extends WeightsDownloadOptions {
   /** A name of the registry (`applications`), e.g. `'MobileNetV2'`. Default `'ResNet50'`. */

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { applications, type AnyApplicationEntry, type ApplicationEntry, type ApplicationName } from './applications/registry';
 import { resolveOfficialWeights, type WeightsFileRef } from './applications/official-weights';
-import type { InputShape } from './applications/common';
+import type { InputShape } from './applications/types';
 import { BACKEND_ENV_VAR } from './backend';
 import { classify as classifyInputs, preparedImageBatch } from './classify';
 import { ArgumentError, DownloadError, KerasApplicationsError, WeightsFileError, WeightsMismatchError } from './errors';

@@ -3,7 +3,8 @@
 // `create_model(name, features_only=True, out_indices=...)`).
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { formatValue, type ApplicationOptions } from './applications/common';
+import { formatValue } from './arguments';
+import { type ApplicationOptions } from './applications/types';
 import { applications, type AnyApplicationEntry, type ApplicationEntry } from './applications/registry';
 import { ArgumentError } from './errors';
 

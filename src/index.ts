@@ -32,10 +32,10 @@ export type { ResNeXtOptions } from './applications/resnext';
 export { LambdaSum } from './layers/lambda-sum';
 export { musicTaggerCRNN, MELGRAM_SHAPE, MSD_WEIGHTS } from './applications/music-tagger-crnn';
 export type { MusicTaggerOptions } from './applications/music-tagger-crnn';
-export { computeMelgram, decodeAudio } from './preprocess/melgram';
-export type { AudioSource, DecodedAudio } from './preprocess/melgram';
-export { decodeMusicTags, MUSIC_TAGS } from './preprocess/music-tags';
-export type { MusicTag } from './preprocess/music-tags';
+export { computeMelgram, decodeAudio } from './audio/melgram';
+export type { AudioSource, DecodedAudio } from './audio/melgram';
+export { decodeMusicTags, MUSIC_TAGS } from './audio/music-tags';
+export type { MusicTag } from './audio/music-tags';
 export { convertKeras1Weights, isKeras1File, keras1Kernels } from './weights/keras1';
 export type { ConvertKeras1Options, Keras1Kernels, Keras1Target } from './weights/keras1';
 export { CustomScaleLayer } from './layers/custom-scale-layer';
@@ -47,24 +47,24 @@ export type {
   ApplicationName,
   AudioApplicationEntry,
 } from './applications/registry';
-export { obtainInputShape } from './applications/common';
-export type { ApplicationOptions, InputShape, Pooling } from './applications/common';
+export { obtainInputShape } from './applications/imagenet-utils';
+export type { ApplicationOptions, InputShape, Pooling } from './applications/types';
 export { officialWeights } from './applications/official-weights';
 export type { OfficialWeights, WeightsFileRef } from './applications/official-weights';
-export { preprocessWithMode } from './preprocess/preprocess';
-export type { PixelArray, PreprocessMode } from './preprocess/preprocess';
-export { decodePredictions, imagenetClass } from './preprocess/imagenet';
-export type { ImagenetClass, ImagenetPrediction } from './preprocess/imagenet';
-export { randomBrightness, randomContrast, randomCrop, randomFlip } from './preprocess/augment';
-export type { Factor, FlipMode, RandomCropOptions, RandomFlipOptions, RandomIntensityOptions, RandomOptions } from './preprocess/augment';
-export { seededRandom, shuffled } from './preprocess/seeded-random';
-export type { RandomSource } from './preprocess/seeded-random';
+export { preprocessWithMode } from './applications/imagenet-utils';
+export type { PixelArray, PreprocessMode } from './applications/imagenet-utils';
+export { decodePredictions, imagenetClass } from './applications/imagenet-utils';
+export type { ImagenetClass, ImagenetPrediction } from './applications/imagenet-utils';
+export { randomBrightness, randomContrast, randomCrop, randomFlip } from './data/augment';
+export type { Factor, FlipMode, RandomCropOptions, RandomFlipOptions, RandomIntensityOptions, RandomOptions } from './data/augment';
+export { seededRandom, shuffled } from './data/seeded-random';
+export type { RandomSource } from './data/seeded-random';
 export { freeze, unfreeze } from './transfer/freeze';
 export type { LayerRange, UnfreezeOptions } from './transfer/freeze';
 export { withNewHead } from './transfer/head';
 export type { HeadActivation, HeadPooling, NewHeadOptions } from './transfer/head';
-export { WASM_TRAINING_KERNELS } from './transfer/wasm-training-kernels';
-export { imageBatch, imgToArray, loadImage, loadImageBatch, loadImageTensor } from './preprocess/image';
+export { WASM_TRAINING_KERNELS } from './backend/wasm-training-kernels';
+export { imageBatch, imgToArray, loadImage, loadImageBatch, loadImageTensor } from './image/image';
 export type {
   BrowserImage,
   ColorMode,
@@ -76,9 +76,9 @@ export type {
   ImgToArrayOptions,
   Interpolation,
   LoadImageOptions,
-} from './preprocess/image';
-export { IMAGE_EXTENSIONS, imageDatasetFromDirectory } from './preprocess/dataset';
-export type { DatasetInterpolation, ImageBatch, ImageDataset, ImageDatasetOptions, LabelMode, Subset } from './preprocess/dataset';
+} from './image/image';
+export { IMAGE_EXTENSIONS, imageDatasetFromDirectory } from './data/dataset';
+export type { DatasetInterpolation, ImageBatch, ImageDataset, ImageDatasetOptions, LabelMode, Subset } from './data/dataset';
 export { computeFeatures, loadFeatures, saveFeatures } from './transfer/bottleneck';
 export type { BottleneckFeatures, ComputeFeaturesOptions } from './transfer/bottleneck';
 export { loadWeights, readWeightsSource } from './weights/apply';
@@ -99,7 +99,7 @@ export type { CompileForInferenceOptions, EngineChoice } from './inference/index
 export type { InferenceEngine, Predictor } from './inference/types';
 export { fusedPredictor } from './inference/fused';
 export type { FusedPredictor, FusionSummary } from './inference/fused';
-export { useThreadedWasmBackend } from './inference/wasm-threads';
+export { useThreadedWasmBackend } from './backend/wasm-threads';
 export { ensureBackend, getBackendChoice, selectBackend } from './backend';
 export type { BackendChoice, BackendName } from './backend';
 export { ArgumentError, DownloadError, KerasApplicationsError, WeightsFileError, WeightsMismatchError } from './errors';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
-import { obtainInputShape } from '../src/applications/common';
+import { obtainInputShape } from '../src/applications/imagenet-utils';
 import { applications, getApplication, preprocessInput } from '../src/applications/registry';
 import { resnet50, vgg16 } from '../src/index';
 import { ArgumentError } from '../src/errors';

@@ -3,9 +3,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBackend } from '../src/backend';
 import { ArgumentError } from '../src/errors';
-import { randomBrightness, randomContrast, randomCrop, randomFlip } from '../src/preprocess/augment';
-import { imageDatasetFromDirectory } from '../src/preprocess/dataset';
-import { seededRandom, shuffled } from '../src/preprocess/seeded-random';
+import { randomBrightness, randomContrast, randomCrop, randomFlip } from '../src/data/augment';
+import { imageDatasetFromDirectory } from '../src/data/dataset';
+import { seededRandom, shuffled } from '../src/data/seeded-random';
 
 // 64 images of 3×4 pixels, 2 channels, every value distinct, within [0, 255]. The expected results are
 // written out with index arithmetic on plain arrays: pixel (y, x, c) of image n is at ((n*H + y)*W + x)*C + c.

@@ -1,4 +1,4 @@
-// Backend state is global per process, so every scenario runs in a fresh `node` on src/backend.ts
+// Backend state is global per process, so every scenario runs in a fresh `node` on src/backend/index.ts
 // bundled with esbuild; @tensorflow/* stays external, so the real installed tfjs packages are used
 // (here: wasm and cpu, no tfjs-node).
 import { execFile } from 'node:child_process';
@@ -48,7 +48,7 @@ beforeAll(async () => {
   await mkdir(path.join(REPO, '.tmp'), { recursive: true });
   dir = await mkdtemp(path.join(REPO, '.tmp', 'backend-test-'));
   await build({
-    entryPoints: [path.join(REPO, 'src/backend.ts')],
+    entryPoints: [path.join(REPO, 'src/backend/index.ts')],
     outfile: path.join(dir, 'backend.mjs'),
     bundle: true,
     format: 'esm',

@@ -114,7 +114,7 @@ describe.skipIf(chromiumMissing)('examples/browser in headless Chromium', () => 
     const expected = exps.map((v) => v / exps.reduce((a, b) => a + b, 0));
     expect(relativeError(result.values, expected)).toBeLessThan(1e-4);
 
-    const classIndex = JSON.parse(readFileSync(here('../src/preprocess/imagenet_class_index.json'), 'utf8')) as Record<string, [string, string]>;
+    const classIndex = JSON.parse(readFileSync(here('../src/applications/imagenet_class_index.json'), 'utf8')) as Record<string, [string, string]>;
     const kerasTop5 = expected.map((p, i) => [p, i] as const).sort((a, b) => b[0] - a[0]).slice(0, 5).map(([, i]) => classIndex[i]!);
     expect(result.top5!.map((p) => p.classId)).toEqual(kerasTop5.map(([id]) => id));
     // The page's table lists the same five class names, best first.

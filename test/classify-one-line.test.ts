@@ -14,7 +14,7 @@ import { fixtureInput, generatedWeightsFile, fixtureConfig, softmax } from './he
 // MobileNetV3Small (its preprocessing is inside the model, so a raw-pixel tensor goes in as Keras fed it) with
 // the fixture's deterministic weights, written as a legacy .h5 file: classify() must rank Keras's logits.
 const config = fixtureConfig('MobileNetV3Small', 'top_default');
-const classIndex = JSON.parse(readFileSync('src/preprocess/imagenet_class_index.json', 'utf8')) as Record<string, [string, string]>;
+const classIndex = JSON.parse(readFileSync('src/applications/imagenet_class_index.json', 'utf8')) as Record<string, [string, string]>;
 const dir = mkdtempSync(join(tmpdir(), 'keras-classify-one-line-'));
 const weights = join(dir, 'mobilenet_v3_small.h5');
 const ELEPHANT = 'test/data/images/elephant.jpg';

@@ -13,7 +13,7 @@ import { fixtureInput, generatedWeightsFile, fixtureConfig, relativeError, softm
 // Classification end to end with files the test writes: the official top-1000 file cannot be had here,
 // so ResNet50 gets the fixture's deterministic weights as a Keras-2-style legacy .h5 file.
 const config = fixtureConfig('ResNet50', 'top_default');
-const classIndex = JSON.parse(readFileSync('src/preprocess/imagenet_class_index.json', 'utf8')) as Record<string, [string, string]>;
+const classIndex = JSON.parse(readFileSync('src/applications/imagenet_class_index.json', 'utf8')) as Record<string, [string, string]>;
 const dir = mkdtempSync(join(tmpdir(), 'keras-classify-'));
 const weightsPath = join(dir, 'resnet50_weights_tf_dim_ordering_tf_kernels.h5');
 const saved = { ...process.env };

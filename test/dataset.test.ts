@@ -6,7 +6,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBackend } from '../src/backend';
 import { ArgumentError } from '../src/errors';
-import { imageDatasetFromDirectory, type ImageBatch, type ImageDataset, type ImageDatasetOptions } from '../src/preprocess/dataset';
+import { imageDatasetFromDirectory, type ImageBatch, type ImageDataset, type ImageDatasetOptions } from '../src/data/dataset';
 import { writeImage } from './helpers/image-folder';
 
 // A folder laid out as Keras expects: one sub-folder per class. Every image is one flat grey whose value

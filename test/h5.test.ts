@@ -7,7 +7,7 @@ import { WeightsFileError } from '../src/errors';
 import { readWeights, readWeightsFile, readWeightsFileDeferred } from '../src/weights/h5';
 import type { WeightsFile } from '../src/weights/types';
 import { generatedWeight } from './helpers/generator';
-import { seededRandom } from '../src/preprocess/seeded-random';
+import { seededRandom } from '../src/data/seeded-random';
 
 const H5_DIR = 'test/fixtures/keras-ref/h5';
 const MOBILENET = 'test/data/weights/mobilenet_2_5_224_tf_no_top.h5';

@@ -5,9 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadImage } from '../src/preprocess/image';
+import { loadImage } from '../src/image/image';
 
-// loadImage's browser path in headless Chromium: src/preprocess/image.ts bundled for the browser (sharp and
+// loadImage's browser path in headless Chromium: src/image/image.ts bundled for the browser (sharp and
 // node: modules never load), served with the test images from an origin the page's requests are routed to.
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -40,7 +40,7 @@ describe.skipIf(chromiumMissing)('loadImage in headless Chromium', () => {
 
   beforeAll(async () => {
     const bundle = await build({
-      entryPoints: [path.join(ROOT, 'src/preprocess/image.ts')],
+      entryPoints: [path.join(ROOT, 'src/image/image.ts')],
       bundle: true,
       format: 'esm',
       platform: 'browser',

@@ -8,8 +8,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArgumentError, DownloadError } from '../src/errors';
-import { imageBatch, imgToArray, loadImage, loadImageBatch, loadImageTensor, type LoadImageOptions } from '../src/preprocess/image';
-import { nearestIndices } from '../src/preprocess/pil-resize';
+import { imageBatch, imgToArray, loadImage, loadImageBatch, loadImageTensor, type LoadImageOptions } from '../src/image/image';
+import { nearestIndices } from '../src/image/pil-resize';
 import { sampleIndices } from './helpers/generator';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

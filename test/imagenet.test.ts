@@ -2,8 +2,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ArgumentError } from '../src/errors';
-import { decodePredictions, imagenetClass } from '../src/preprocess/imagenet';
-import classIndex from '../src/preprocess/imagenet_class_index.json';
+import { decodePredictions, imagenetClass } from '../src/applications/imagenet-utils';
+import classIndex from '../src/applications/imagenet_class_index.json';
 
 /** A 1000-score row: `fill` everywhere except the given index -> score pairs. */
 function row(scores: Record<number, number>, fill = 0): Float32Array {

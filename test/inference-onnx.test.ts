@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { InputShape } from '../src/applications/common';
+import type { InputShape } from '../src/applications/types';
 import { getApplication } from '../src/applications/registry';
 import { ensureBackend } from '../src/backend';
 import { ArgumentError } from '../src/errors';

@@ -3,8 +3,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { musicTaggerCRNN } from '../src/applications/music-tagger-crnn';
 import { ensureBackend } from '../src/backend';
-import { computeMelgram, decodeAudio } from '../src/preprocess/melgram';
-import { decodeMusicTags } from '../src/preprocess/music-tags';
+import { computeMelgram, decodeAudio } from '../src/audio/melgram';
+import { decodeMusicTags } from '../src/audio/music-tags';
 import { AUDIO_DIR, CLIPS, published, readNpy } from './music-helpers';
 
 /** A WAV file of `channels` interleaved with `bits`-bit samples (3 = float32 when `float`). */

@@ -9,7 +9,7 @@ import { mobilenet, type MobileNetOptions } from '../src/applications/mobilenet'
 import { DownloadError } from '../src/errors';
 import { preprocessInput } from '../src/applications/registry';
 import { loadWeights } from '../src/weights/apply';
-import { loadImageTensor } from '../src/preprocess/image';
+import { loadImageTensor } from '../src/image/image';
 import { relativeError } from './helpers/keras-ref';
 
 // Real ImageNet weights (MobileNet α=0.25, 224, no top, written by Keras 2) on real photos: the pixels Keras

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MSD_WEIGHTS, musicTaggerCRNN } from '../src/applications/music-tagger-crnn';
 import { ensureBackend } from '../src/backend';
 import { WeightsMismatchError } from '../src/errors';
-import { decodeMusicTags, MUSIC_TAGS } from '../src/preprocess/music-tags';
+import { decodeMusicTags, MUSIC_TAGS } from '../src/audio/music-tags';
 import { readWeightsFile } from '../src/weights/h5';
 import { convertKeras1Weights, isKeras1File, keras1Kernels } from '../src/weights/keras1';
 import type { WeightsFile } from '../src/weights/types';

@@ -2,7 +2,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ArgumentError } from '../src/errors';
-import { preprocessWithMode, type PreprocessMode } from '../src/preprocess/preprocess';
+import { preprocessWithMode, type PreprocessMode } from '../src/applications/imagenet-utils';
 
 // Two RGB pixels, (10, 20, 30) and (200, 150, 255), as a 1x1x2x3 batch.
 const PIXELS = [10, 20, 30, 200, 150, 255];

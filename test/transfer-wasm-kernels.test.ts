@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBackend } from '../src/backend';
-import { WASM_TRAINING_KERNELS } from '../src/transfer/wasm-training-kernels';
+import { WASM_TRAINING_KERNELS } from '../src/backend/wasm-training-kernels';
 import { uniform } from './helpers/generator';
 
 // The reference is tfjs's cpu backend, whose kernels the wasm backend lacks: the same gradients on both.

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ArgumentError, KerasApplicationsError } from '../src/errors';
 import { fusedPredictor } from '../src/inference/fused';
-import { useThreadedWasmBackend } from '../src/inference/wasm-threads';
+import { useThreadedWasmBackend } from '../src/backend/wasm-threads';
 import { describeEngineReference } from './helpers/engine-ref-suite';
 
 // tfjs-backend-wasm's threaded binary under Node (tfjs disables it there): it must start with the threads

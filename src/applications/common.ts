@@ -1,44 +1,17 @@
-// What every keras.applications builder shares: argument rules (Keras's obtain_input_shape,
-// the classes/imagenet rule, validate_activation, the weights rule), the input, the
-// classifier head or pooling, and loading weights once the model is built.
+// The builder skeleton every keras.applications family shares: resolving the common arguments (with
+// imagenet-utils' rules), the input, the classifier head or pooling, and loading weights once built.
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ensureBackend } from '../backend';
+import { checkOptionNames, formatValue, validateBoolean, validateInteger } from '../arguments';
 import { ArgumentError } from '../errors';
 import type { WeightsFile } from '../weights/types';
-import { loadWeights, readWeightsSource, type WeightsSource } from '../weights/apply';
+import { loadWeights, readWeightsSource } from '../weights/apply';
 import { PreloadedWeights, type LayerInitializers } from '../weights/preload';
 import { isMissingFile } from '../env';
-import { resolveOfficialWeights, type OfficialWeights, type WeightsDownloadOptions } from './official-weights';
-
-/** `[height, width, channels]`; `null` for a size left free. Channels-last, as tfjs. */
-export type InputShape = [number | null, number | null, number];
-
-export type Pooling = 'avg' | 'max';
-
-/** The arguments every keras.applications builder takes, in camelCase. */
-export interface ApplicationOptions extends WeightsDownloadOptions {
-  /** Whether to include the classifier at the top of the network. Default `true`. */
-  includeTop?: boolean;
-  /**
-   * `'imagenet'` (the official Keras weights, downloaded once and cached in `~/.keras/models`),
-   * `null` (random initialisation), a path or URL of a Keras `.h5` / `.weights.h5` file, its bytes,
-   * or an already read `WeightsFile`. Default `'imagenet'`.
-   */
-  weights?: 'imagenet' | null | string | WeightsSource;
-  /** A symbolic tensor (from `tf.input()` or another model) to use as the image input. */
-  inputTensor?: tfl.SymbolicTensor;
-  /** `[height, width, 3]`; only free to choose with `includeTop: false` (or without ImageNet weights). */
-  inputShape?: InputShape;
-  /** Pooling of the last feature map when `includeTop` is false: `'avg'`, `'max'` or none. */
-  pooling?: Pooling | null;
-  /** Number of classes; only other than 1000 without ImageNet weights or without the top. */
-  classes?: number;
-  /** Activation of the top layer; `null` returns logits. With pretrained weights only `'softmax'` or `null`. */
-  classifierActivation?: string | null;
-  /** The model's name. */
-  name?: string;
-}
+import { obtainInputShape, validateActivation } from './imagenet-utils';
+import { resolveOfficialWeights, type OfficialWeights } from './official-weights';
+import type { ApplicationOptions, InputShape, Pooling } from './types';
 
 /** Keras's defaults for a builder, and what it needs to know to validate and load. */
 export interface BuilderSpec {
@@ -72,23 +45,6 @@ export interface BuildContext extends ResolvedOptions {
   init(name: string): LayerInitializers;
 }
 
-const ACTIVATIONS = [
-  'elu', 'hardSigmoid', 'linear', 'relu', 'relu6', 'selu', 'sigmoid', 'softmax', 'softplus', 'softsign',
-  'tanh', 'swish', 'mish', 'gelu', 'gelu_new',
-];
-
-/** A value as an error message quotes it: strings quoted, arrays as JSON, bytes by length. */
-export function formatValue(value: unknown): string {
-  if (value === undefined) return 'undefined';
-  if (typeof value === 'string') return `'${value}'`;
-  if (value instanceof Uint8Array || value instanceof ArrayBuffer) return `<${value.byteLength} bytes>`;
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
-
 function isWeightsFile(value: unknown): value is WeightsFile {
   return typeof value === 'object' && value !== null && Array.isArray((value as WeightsFile).layers);
 }
@@ -107,105 +63,10 @@ function validateWeights(weights: unknown): void {
   throw weightsArgumentError(weights);
 }
 
-/** A boolean option; the error names the option and the value received. */
-export function validateBoolean(name: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw new ArgumentError(`\`${name}\` must be true or false. Received: ${name}=${formatValue(value)}`);
-  return value;
-}
-
-/** An integer option of at least `min`; the error names the option and the value received. */
-export function validateInteger(name: string, value: unknown, min: number): void {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new ArgumentError(`\`${name}\` must be an integer >= ${min}. Received: ${name}=${formatValue(value)}`);
-  }
-}
-
-/**
- * Keras's `obtain_input_shape` for channels-last data: the input shape the model gets,
- * or an ArgumentError for the same cases Keras rejects.
- */
-export function obtainInputShape(
-  inputShape: readonly (number | null)[] | undefined,
-  rules: { defaultSize: number; minSize: number; requireFlatten: boolean; weights: unknown },
-): InputShape {
-  const { defaultSize, minSize, requireFlatten, weights } = rules;
-  const imagenet = weights === 'imagenet';
-  if (inputShape !== undefined && inputShape !== null) {
-    if (!Array.isArray(inputShape) || inputShape.length !== 3) {
-      throw new ArgumentError(
-        `\`inputShape\` must be an array of three integers [height, width, channels]. Received: inputShape=${formatValue(inputShape)}`,
-      );
-    }
-    inputShape.forEach((dim, i) => {
-      if (dim !== null && (typeof dim !== 'number' || !Number.isInteger(dim) || dim < 1)) {
-        throw new ArgumentError(
-          `\`inputShape\` entries must be positive integers or null. Received: inputShape=${formatValue(inputShape)} (entry ${i})`,
-        );
-      }
-    });
-  }
-  const given = inputShape && inputShape.length > 0 ? (inputShape as InputShape) : undefined;
-  const channels = !imagenet && given ? given[2] : 3;
-  const defaultShape: InputShape = [defaultSize, defaultSize, channels];
-  if (imagenet && requireFlatten) {
-    if (given && !given.every((dim, i) => dim === defaultShape[i])) {
-      throw new ArgumentError(
-        `When setting \`includeTop: true\` and loading 'imagenet' weights, \`inputShape\` should be ` +
-          `${formatValue(defaultShape)}. Received: inputShape=${formatValue(given)}`,
-      );
-    }
-    return defaultShape;
-  }
-  let shape: InputShape;
-  if (given) {
-    if (given[2] !== 3 && imagenet) {
-      throw new ArgumentError(`The input must have 3 channels; Received: inputShape=${formatValue(given)}`);
-    }
-    if ((given[0] !== null && given[0] < minSize) || (given[1] !== null && given[1] < minSize)) {
-      throw new ArgumentError(`Input size must be at least ${minSize}x${minSize}; Received: inputShape=${formatValue(given)}`);
-    }
-    shape = [...given];
-  } else {
-    shape = requireFlatten ? defaultShape : [null, null, 3];
-  }
-  if (requireFlatten && shape.includes(null)) {
-    throw new ArgumentError(
-      `If \`includeTop\` is true, you should specify a static \`inputShape\`. Received: inputShape=${formatValue(shape)}`,
-    );
-  }
-  return shape;
-}
-
-/** Keras's `validate_activation`: with pretrained weights the top may only be softmax or logits. */
-export function validateActivation(activation: unknown, weights: unknown): void {
-  if (activation !== null && (typeof activation !== 'string' || !ACTIVATIONS.includes(activation))) {
-    throw new ArgumentError(
-      `\`classifierActivation\` must be null or one of ${ACTIVATIONS.map(formatValue).join(', ')}. ` +
-        `Received: classifierActivation=${formatValue(activation)}`,
-    );
-  }
-  if (weights !== null && activation !== null && activation !== 'softmax') {
-    throw new ArgumentError(
-      'Only `null` and `softmax` activations are allowed for the `classifierActivation` argument when using ' +
-        `pretrained weights, with \`includeTop: true\`; Received: classifierActivation=${formatValue(activation)}`,
-    );
-  }
-}
-
 const KNOWN_OPTIONS = new Set([
   'includeTop', 'weights', 'inputTensor', 'inputShape', 'pooling', 'classes', 'classifierActivation', 'name',
   'cacheDir', 'onProgress', 'timeoutMs', 'offline',
 ]);
-
-/** `options` must be an object of known option names; a misspelt or snake_case name is an error, not ignored. */
-export function checkOptionNames(kerasName: string, options: unknown, allowed: readonly string[]): void {
-  if (typeof options !== 'object' || options === null) {
-    throw new ArgumentError(`${kerasName} options must be an object. Received: ${formatValue(options)}`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!allowed.includes(key)) throw new ArgumentError(`Unknown option \`${key}\` for ${kerasName}. Allowed: ${allowed.join(', ')}`);
-  }
-}
 
 /** Applies Keras's argument rules for `spec` and fills in its defaults. */
 export function resolveOptions(spec: BuilderSpec, options: ApplicationOptions = {}): ResolvedOptions {
@@ -368,17 +229,6 @@ export function kerasAutoNames(): (base: string) => string {
     counts.set(base, n + 1);
     return n === 0 ? base : `${base}_${n}`;
   };
-}
-
-/**
- * Keras's `imagenet_utils.correct_pad`: the zero padding before a stride-2 'valid' convolution, one less
- * before each axis of even (or unknown) size, so the result lines up with TensorFlow's 'same'.
- */
-export function correctPad(x: tfl.SymbolicTensor, kernelSize: number): [[number, number], [number, number]] {
-  const half = Math.floor(kernelSize / 2);
-  const unknown = x.shape[1] == null;
-  const [before0, before1] = [x.shape[1], x.shape[2]].map((size) => half - (unknown ? 1 : 1 - (size! % 2)));
-  return [[before0!, half], [before1!, half]];
 }
 
 /** Shorthand used by family files: a layer's output as a symbolic tensor. */

@@ -6,7 +6,9 @@ import { ArgumentError } from '../errors';
 import { GroupedConv2D } from '../layers/grouped-conv2d';
 import { LayerScale } from '../layers/layer-scale';
 import { Normalization } from '../layers/normalization';
-import { apply, buildApplication, kerasAutoNames, resolveOptions, validateBoolean, type ApplicationOptions, type BuilderSpec, type BuildContext } from './common';
+import { apply, buildApplication, kerasAutoNames, resolveOptions, type BuilderSpec, type BuildContext } from './common';
+import { validateBoolean } from '../arguments';
+import { type ApplicationOptions } from './types';
 import { officialWeights } from './official-weights';
 
 export interface ConvNeXtOptions extends ApplicationOptions {

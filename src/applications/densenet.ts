@@ -2,7 +2,8 @@
 // whose outputs are concatenated onto their inputs, joined by halving transition blocks.
 // Keras builds DenseNet for channels_last only; tfjs models here are always channels-last.
 import * as tfl from '@tensorflow/tfjs-layers';
-import { apply, buildApplication, kerasAutoNames, poolingTop, type ApplicationOptions, type BuilderSpec, type BuildContext } from './common';
+import { apply, buildApplication, kerasAutoNames, poolingTop, type BuilderSpec, type BuildContext } from './common';
+import { type ApplicationOptions } from './types';
 import { officialWeights } from './official-weights';
 
 type Tensor = tfl.SymbolicTensor;

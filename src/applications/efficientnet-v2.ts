@@ -3,7 +3,9 @@
 // per-variant stage tables, BatchNormalization momentum 0.9; the preprocessing is part of the model.
 import * as tfl from '@tensorflow/tfjs-layers';
 import { Normalization } from '../layers/normalization';
-import { apply, buildApplication, kerasAutoNames, resolveOptions, validateBoolean, type ApplicationOptions, type BuildContext } from './common';
+import { apply, buildApplication, kerasAutoNames, resolveOptions, type BuildContext } from './common';
+import { validateBoolean } from '../arguments';
+import { type ApplicationOptions } from './types';
 import { efficientNetTop, layerKit, shortcutAdd, squeezeExcite, type Kit } from './efficientnet';
 import { officialWeights } from './official-weights';
 

@@ -3,7 +3,9 @@
 // normalisation) is part of the model.
 import * as tfl from '@tensorflow/tfjs-layers';
 import { Normalization } from '../layers/normalization';
-import { apply, buildApplication, correctPad, kerasAutoNames, poolingTop, predictions, type ApplicationOptions, type BuilderSpec, type BuildContext } from './common';
+import { apply, buildApplication, kerasAutoNames, poolingTop, predictions, type BuilderSpec, type BuildContext } from './common';
+import { correctPad } from './imagenet-utils';
+import { type ApplicationOptions } from './types';
 import { officialWeights } from './official-weights';
 
 /** One stage of MBConv blocks, before width and depth scaling (Keras's DEFAULT_BLOCKS_ARGS). */

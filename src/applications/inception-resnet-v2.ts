@@ -3,7 +3,8 @@
 // (Keras 3's CustomScaleLayer), separated by reductions.
 import * as tfl from '@tensorflow/tfjs-layers';
 import { CustomScaleLayer } from '../layers/custom-scale-layer';
-import { apply, buildApplication, poolingTop, type ApplicationOptions, type BuilderSpec, type BuildContext } from './common';
+import { apply, buildApplication, poolingTop, type BuilderSpec, type BuildContext } from './common';
+import { type ApplicationOptions } from './types';
 import { inceptionKit, inceptionModuleA, inceptionReductionA, inceptionStem, type ConvSpec, type InceptionKit as Kit } from './inception-kit';
 import { officialWeights } from './official-weights';
 

@@ -2,7 +2,8 @@
 // (stacks of conv + BatchNormalization without scale + ReLU, or pooling) are concatenated.
 // Keras names only the concatenations `mixed*`; every other layer gets an automatic name.
 import * as tfl from '@tensorflow/tfjs-layers';
-import { buildApplication, poolingTop, type ApplicationOptions, type BuilderSpec, type BuildContext } from './common';
+import { buildApplication, poolingTop, type BuilderSpec, type BuildContext } from './common';
+import { type ApplicationOptions } from './types';
 import { inceptionKit, inceptionModuleA, inceptionReductionA, inceptionStem, type InceptionKit as Kit } from './inception-kit';
 import { officialWeights } from './official-weights';
 

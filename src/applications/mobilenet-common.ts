@@ -4,7 +4,8 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError } from '../errors';
 import { GlobalAveragePooling2D } from '../layers/global-average-pooling2d';
-import { apply, formatValue, kerasAutoNames, type BuildContext } from './common';
+import { apply, kerasAutoNames, type BuildContext } from './common';
+import { formatValue } from '../arguments';
 
 type Padding2D = [[number, number], [number, number]];
 

@@ -2,7 +2,10 @@
 // depthwise, linear 1×1 projection) with ReLU6, widths rounded to multiples of 8.
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError } from '../errors';
-import { buildApplication, correctPad, formatValue, obtainInputShape, poolingTop, type ApplicationOptions, type BuildContext, type BuilderSpec } from './common';
+import { buildApplication, poolingTop, type BuildContext, type BuilderSpec } from './common';
+import { correctPad, obtainInputShape } from './imagenet-utils';
+import { formatValue } from '../arguments';
+import { type ApplicationOptions } from './types';
 import {
   channels,
   checkImagenetAlpha,

@@ -5,7 +5,10 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError } from '../errors';
 import { HARD_SWISH } from '../layers/hard-swish';
 import { ScalarOperation } from '../layers/scalar-operation';
-import { apply, buildApplication, correctPad, formatValue, obtainInputShape, poolingTop, validateBoolean, type ApplicationOptions, type BuildContext, type BuilderSpec } from './common';
+import { apply, buildApplication, poolingTop, type BuildContext, type BuilderSpec } from './common';
+import { correctPad, obtainInputShape } from './imagenet-utils';
+import { formatValue, validateBoolean } from '../arguments';
+import { type ApplicationOptions } from './types';
 import {
   channels,
   makeDivisible,

@@ -3,7 +3,10 @@
 // separate activation.
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError } from '../errors';
-import { apply, buildApplication, formatValue, obtainInputShape, poolingTop, type ApplicationOptions, type BuildContext, type BuilderSpec } from './common';
+import { apply, buildApplication, poolingTop, type BuildContext, type BuilderSpec } from './common';
+import { formatValue } from '../arguments';
+import { obtainInputShape } from './imagenet-utils';
+import { type ApplicationOptions } from './types';
 import {
   checkImagenetAlpha,
   mobileNetKit,

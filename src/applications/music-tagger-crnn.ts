@@ -9,7 +9,8 @@ import { ArgumentError } from '../errors';
 import { loadWeights, readWeightsSource, type WeightsSource } from '../weights/apply';
 import { convertKeras1Weights, isKeras1File, type Keras1Kernels } from '../weights/keras1';
 import type { WeightsFile } from '../weights/types';
-import { apply, checkOptionNames, formatValue, sourceInputs } from './common';
+import { apply, sourceInputs } from './common';
+import { checkOptionNames, formatValue } from '../arguments';
 import { resolveOfficialWeights, type WeightsDownloadOptions, type WeightsFileRef } from './official-weights';
 
 /** Mel bands × frames × 1: what `computeMelgram` returns for one clip. */

@@ -4,7 +4,9 @@
 // Keras builds NASNet for channels_last only; tfjs models here are always channels-last.
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError } from '../errors';
-import { apply, buildApplication, correctPad, kerasAutoNames, poolingTop, type ApplicationOptions, type BuilderSpec, type BuildContext, type InputShape } from './common';
+import { apply, buildApplication, kerasAutoNames, poolingTop, type BuilderSpec, type BuildContext } from './common';
+import { correctPad } from './imagenet-utils';
+import { type ApplicationOptions, type InputShape } from './types';
 import { officialWeights, type OfficialWeights } from './official-weights';
 
 type Tensor = tfl.SymbolicTensor;

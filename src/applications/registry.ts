@@ -3,8 +3,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError } from '../errors';
-import { preprocessWithMode, type PixelArray, type PreprocessMode } from '../preprocess/preprocess';
-import type { ApplicationOptions } from './common';
+import { preprocessWithMode, type PixelArray, type PreprocessMode } from './imagenet-utils';
+import type { ApplicationOptions } from './types';
 import { officialWeights, type OfficialWeights } from './official-weights';
 import { resnet101, resnet101V2, resnet152, resnet152V2, resnet50, resnet50V2 } from './resnet';
 import { vgg16, vgg19 } from './vgg';

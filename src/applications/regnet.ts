@@ -8,7 +8,9 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError } from '../errors';
 import { GlobalAveragePooling2D } from '../layers/global-average-pooling2d';
 import { GroupedConv2D } from '../layers/grouped-conv2d';
-import { apply, buildApplication, formatValue, kerasAutoNames, type ApplicationOptions, type BuilderSpec, type BuildContext } from './common';
+import { apply, buildApplication, kerasAutoNames, type BuilderSpec, type BuildContext } from './common';
+import { formatValue } from '../arguments';
+import { type ApplicationOptions } from './types';
 import { legacyWeights } from './legacy-weights';
 
 type Tensor = tfl.SymbolicTensor;

@@ -6,17 +6,9 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError } from '../errors';
 import { Normalization } from '../layers/normalization';
 import type { WeightsFile } from '../weights/types';
-import {
-  apply,
-  buildApplication,
-  formatValue,
-  kerasAutoNames,
-  predictions,
-  resolveOptions,
-  type ApplicationOptions,
-  type BuilderSpec,
-  type BuildContext,
-} from './common';
+import { apply, buildApplication, kerasAutoNames, predictions, resolveOptions, type BuilderSpec, type BuildContext } from './common';
+import { formatValue } from '../arguments';
+import { type ApplicationOptions } from './types';
 import { legacyWeightVariants } from './legacy-weights';
 import { resolveOfficialWeights } from './official-weights';
 

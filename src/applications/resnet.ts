@@ -1,7 +1,8 @@
 // ResNet50/101/152 (keras/src/applications/resnet.py) and ResNet50V2/101V2/152V2 (resnet_v2.py):
 // one family function, post-activation (v1) or pre-activation (v2) bottleneck blocks.
 import * as tfl from '@tensorflow/tfjs-layers';
-import { apply, buildApplication, kerasAutoNames, poolingTop, type ApplicationOptions, type BuilderSpec, type BuildContext } from './common';
+import { apply, buildApplication, kerasAutoNames, poolingTop, type BuilderSpec, type BuildContext } from './common';
+import { type ApplicationOptions } from './types';
 import { officialWeights } from './official-weights';
 
 const BN_EPSILON = 1.001e-5;

@@ -5,7 +5,9 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { LambdaSum } from '../layers/lambda-sum';
 import { ArgumentError } from '../errors';
-import { apply, buildApplication, formatValue, kerasAutoNames, type ApplicationOptions, type BuilderSpec, type BuildContext } from './common';
+import { apply, buildApplication, kerasAutoNames, type BuilderSpec, type BuildContext } from './common';
+import { formatValue } from '../arguments';
+import { type ApplicationOptions } from './types';
 import { legacyWeights } from './legacy-weights';
 
 type Tensor = tfl.SymbolicTensor;

@@ -1,6 +1,7 @@
 // VGG16 and VGG19 (keras/src/applications/vgg16.py, vgg19.py): 3×3 convolution blocks and max pooling.
 import * as tfl from '@tensorflow/tfjs-layers';
-import { apply, buildApplication, predictions, type ApplicationOptions, type BuilderSpec, type BuildContext } from './common';
+import { apply, buildApplication, predictions, type BuilderSpec, type BuildContext } from './common';
+import { type ApplicationOptions } from './types';
 import { officialWeights } from './official-weights';
 
 /** Convolutions per block, for blocks 1–5 (filters 64, 128, 256, 512, 512). */

@@ -1,7 +1,8 @@
 // Xception (keras/src/applications/xception.py): depthwise-separable convolution blocks with
 // 1×1 strided convolution shortcuts in the entry and exit flows, identity shortcuts in the middle flow.
 import * as tfl from '@tensorflow/tfjs-layers';
-import { apply, buildApplication, kerasAutoNames, poolingTop, type ApplicationOptions, type BuilderSpec, type BuildContext } from './common';
+import { apply, buildApplication, kerasAutoNames, poolingTop, type BuilderSpec, type BuildContext } from './common';
+import { type ApplicationOptions } from './types';
 import { officialWeights } from './official-weights';
 
 type Tensor = tfl.SymbolicTensor;

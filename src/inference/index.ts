@@ -2,7 +2,7 @@
 // one the user names. The model itself stays as it is, for training and saving.
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { checkOptionNames, formatValue } from '../applications/common';
+import { checkOptionNames, formatValue } from '../arguments';
 import { readEnv, VERBOSE_ENV_VAR } from '../backend';
 import { ArgumentError } from '../errors';
 import { fusedPredictor } from './fused';

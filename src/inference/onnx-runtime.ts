@@ -2,7 +2,7 @@
 // ONNX Runtime for Node. onnxruntime-node is an optional peer, imported only when this engine is asked for.
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { checkOptionNames, formatValue, validateBoolean, validateInteger } from '../applications/common';
+import { checkOptionNames, formatValue, validateBoolean, validateInteger } from '../arguments';
 import { ArgumentError, KerasApplicationsError } from '../errors';
 import { exportOnnx } from './onnx-export';
 import type { Predictor } from './types';

@@ -4,10 +4,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Dataset } from '@tensorflow/tfjs-data';
-import { formatValue } from '../applications/common';
+import { formatValue } from '../arguments';
 import { isNode } from '../env';
 import { ArgumentError, KerasApplicationsError, WeightsFileError } from '../errors';
-import type { ImageBatch } from '../preprocess/dataset';
+import type { ImageBatch } from '../data/dataset';
 import { replaceFile } from '../weights/replace-file';
 import { hdf5HandleProblem } from '../weights/superblock';
 

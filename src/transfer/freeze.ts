@@ -3,10 +3,10 @@
 // and a frozen BatchNormalization runs in inference mode (../layers/batch-normalization.ts). tfjs's own
 // `model.trainable = false` marks only the weights and is not saved.
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { checkOptionNames, formatValue, validateBoolean } from '../applications/common';
+import { checkOptionNames, formatValue, validateBoolean } from '../arguments';
 import { ArgumentError } from '../errors';
 import '../layers/batch-normalization';
-import './wasm-training-kernels';
+import '../backend/wasm-training-kernels';
 
 /** Which of `model.layers` to change, by name, both ends included; without either end, from the first / to the last. */
 export interface LayerRange {

@@ -2,7 +2,7 @@
 // Dropout, a Dense `predictions` layer. The new model shares the base's layers (names, weights, frozen state),
 // so training it trains the base wherever the base is trainable.
 import * as tfl from '@tensorflow/tfjs-layers';
-import { checkOptionNames, formatValue, validateInteger } from '../applications/common';
+import { checkOptionNames, formatValue, validateInteger } from '../arguments';
 import { ArgumentError } from '../errors';
 import { freeze } from './freeze';
 

@@ -10,7 +10,7 @@ import { readFileSync, writeSync } from 'node:fs';
 import { WeightsFileError } from '../../src/errors';
 import { readWeights } from '../../src/weights/h5';
 import type { WeightsFile } from '../../src/weights/types';
-import { seededRandom } from '../../src/preprocess/seeded-random';
+import { seededRandom } from '../../src/data/seeded-random';
 
 export interface FuzzSpec {
   file: string;

@@ -3,7 +3,7 @@
 // its own flip, brightness shift or contrast factor from `random`. Give them `seededRandom(seed)` for runs that
 // repeat exactly. Each returns a new float32 tensor; the caller disposes the input.
 import * as tf from '@tensorflow/tfjs-core';
-import { checkOptionNames, formatValue } from '../applications/common';
+import { checkOptionNames, formatValue } from '../arguments';
 import { ArgumentError } from '../errors';
 import type { RandomSource } from './seeded-random';
 

@@ -1,6 +1,6 @@
 // Keras's `keras.utils.load_img` and `img_to_array`, pixel for pixel: decode (sharp in Node, the browser's
 // decoder in a browser), convert the colours as Pillow does, centre-crop to the target's aspect ratio when
-// asked, and resize with Pillow's filters (src/preprocess/pil-resize.ts). See docs/images.md.
+// asked, and resize with Pillow's filters (src/image/pil-resize.ts). See docs/images.md.
 import * as tf from '@tensorflow/tfjs-core';
 import { ensureBackend } from '../backend';
 import { ArgumentError } from '../errors';

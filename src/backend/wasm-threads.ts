@@ -4,7 +4,7 @@
 // C++ caps the thread pool at os.cpus().length / 2 (two hyperthreads per core assumed), one thread on a 2-core
 // machine. Everything else is tfjs's own threaded-SIMD binary and Emscripten's Node pthread support.
 import * as tf from '@tensorflow/tfjs-core';
-import { formatValue } from '../applications/common';
+import { formatValue } from '../arguments';
 import { isNode } from '../env';
 import { ArgumentError, KerasApplicationsError } from '../errors';
 

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ensureBackend } from '../backend';
 import { ArgumentError, DownloadError } from '../errors';
 import { isNode } from '../env';
-import { resampleRange } from './resample';
+import { resampleRange } from '../image/resample';
 
 /** A path (Node) or URL of an mp3 or wav file, or the file's bytes. */
 export type AudioSource = string | Uint8Array | ArrayBuffer;

@@ -4,11 +4,11 @@
 // @tensorflow/tfjs-data (an optional peer) is imported on the first call.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Dataset } from '@tensorflow/tfjs-data';
-import { checkOptionNames, formatValue, validateBoolean } from '../applications/common';
+import { checkOptionNames, formatValue, validateBoolean } from '../arguments';
 import { ensureBackend } from '../backend';
 import { isNode } from '../env';
 import { ArgumentError, KerasApplicationsError } from '../errors';
-import { loadImage, stackImages, type ColorMode, type DataFormat, type DecodedImage, type Interpolation } from './image';
+import { loadImage, stackImages, type ColorMode, type DataFormat, type DecodedImage, type Interpolation } from '../image/image';
 import { seededRandom, shuffled } from './seeded-random';
 
 /** The extensions Keras indexes (ALLOWLIST_FORMATS), compared lower-cased. */

@@ -1,7 +1,7 @@
 // Which TensorFlow.js backend runs the models: the fastest one that loads, unless the user chose.
 import * as tf from '@tensorflow/tfjs-core';
-import { isNode } from './env';
-import { ArgumentError, KerasApplicationsError } from './errors';
+import { isNode } from '../env';
+import { ArgumentError, KerasApplicationsError } from '../errors';
 
 /**
  * A backend we know how to start. 'tensorflow-gpu' and 'tensorflow' both become tfjs's 'tensorflow'
