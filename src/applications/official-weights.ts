@@ -21,13 +21,19 @@ export interface OfficialWeights {
 /** Download options a builder passes through to `getFile`. */
 export type WeightsDownloadOptions = Pick<GetFileOptions, 'cacheDir' | 'onProgress' | 'timeoutMs' | 'offline'>;
 
-interface ManifestEntry {
-  builder: string;
-  base_url: string;
+/** A builder configuration's files with and without the top, as the manifest lists them. */
+interface ManifestFiles {
   top_file: string | null;
   top_hash: string | null;
   notop_file: string | null;
   notop_hash: string | null;
+}
+
+interface ManifestEntry extends ManifestFiles {
+  builder: string;
+  base_url: string;
+  /** ResNetRS: the files of each training resolution, by the `weights` value that picks them. */
+  variants?: (ManifestFiles & { weights_arg: string })[];
 }
 
 /** Where Keras publishes its weights; `KERAS_APPLICATIONS_MIRROR` may replace it (a local or company mirror). */
@@ -45,14 +51,32 @@ export function fileRef(baseUrl: string, file: string, hash: string | null): Wei
   return { fileName: file, url: baseUrl + file, hash };
 }
 
-/** The official files for a manifest key: the Keras class name, e.g. `'ResNet50'`. */
-export function officialWeights(key: string): OfficialWeights {
+function manifestEntry(key: string): ManifestEntry {
   const entry = (manifest.weights as ManifestEntry[]).find((w) => w.builder === key);
   if (!entry) throw new Error(`no official weights listed for ${key}`);
+  return entry;
+}
+
+function officialFiles(baseUrl: string, files: ManifestFiles): OfficialWeights {
   return {
-    top: entry.top_file === null ? null : fileRef(entry.base_url, entry.top_file, entry.top_hash),
-    notop: entry.notop_file === null ? null : fileRef(entry.base_url, entry.notop_file, entry.notop_hash),
+    top: files.top_file === null ? null : fileRef(baseUrl, files.top_file, files.top_hash),
+    notop: files.notop_file === null ? null : fileRef(baseUrl, files.notop_file, files.notop_hash),
   };
+}
+
+/**
+ * The official files for a manifest key: the Keras class name, e.g. `'ResNet50'` (for ResNetRS: the files of
+ * its largest training resolution).
+ */
+export function officialWeights(key: string): OfficialWeights {
+  const entry = manifestEntry(key);
+  return officialFiles(entry.base_url, entry);
+}
+
+/** ResNetRS's files per training resolution, keyed by the `weights` value that picks them (`'imagenet-i160'`). */
+export function officialWeightVariants(key: string): Record<string, OfficialWeights> {
+  const { base_url: baseUrl, variants = [] } = manifestEntry(key);
+  return Object.fromEntries(variants.map((variant) => [variant.weights_arg, officialFiles(baseUrl, variant)]));
 }
 
 /**

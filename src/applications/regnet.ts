@@ -11,7 +11,7 @@ import { GroupedConv2D } from '../layers/grouped-conv2d';
 import { apply, buildApplication, kerasAutoNames, type BuilderSpec, type BuildContext } from './common';
 import { formatValue } from '../arguments';
 import { type ApplicationOptions } from './types';
-import { legacyWeights } from './legacy-weights';
+import { officialWeights } from './official-weights';
 
 type Tensor = tfl.SymbolicTensor;
 
@@ -152,7 +152,7 @@ function regnet(kerasName: RegNetName): (options?: RegNetOptions) => Promise<tfl
     defaultName: kerasName.toLowerCase(),
     defaultSize: 224,
     minSize: 32,
-    officialWeights: legacyWeights(kerasName),
+    officialWeights: officialWeights(kerasName),
     extraOptions: ['includePreprocessing'],
   };
   return (options) => {

@@ -9,8 +9,7 @@ import type { WeightsFile } from '../weights/types';
 import { apply, buildApplication, kerasAutoNames, predictions, resolveOptions, type BuilderSpec, type BuildContext } from './common';
 import { formatValue } from '../arguments';
 import { type ApplicationOptions } from './types';
-import { legacyWeightVariants } from './legacy-weights';
-import { resolveOfficialWeights } from './official-weights';
+import { officialWeightVariants, resolveOfficialWeights } from './official-weights';
 
 type Tensor = tfl.SymbolicTensor;
 
@@ -46,7 +45,7 @@ export type ResNetRSName = keyof typeof CONFIGS;
 
 /** The `weights` values that pick each builder's official files, by training resolution. */
 export const RESNET_RS_WEIGHT_VARIANTS = Object.fromEntries(
-  Object.keys(CONFIGS).map((name) => [name, Object.keys(legacyWeightVariants(name))]),
+  Object.keys(CONFIGS).map((name) => [name, Object.keys(officialWeightVariants(name))]),
 ) as Record<ResNetRSName, string[]>;
 
 const BN = { momentum: 0, epsilon: 1e-5 };
@@ -148,7 +147,7 @@ const NO_FILE_YET: WeightsFile = { format: 'legacy', attributes: {}, layers: [] 
 
 function resnetRS(kerasName: ResNetRSName): (options?: ResNetRSOptions) => Promise<tfl.LayersModel> {
   const config = CONFIGS[kerasName];
-  const variants = legacyWeightVariants(kerasName);
+  const variants = officialWeightVariants(kerasName);
   const allowed = Object.keys(variants);
   const largest = allowed.reduce((a, b) => (Number(b.slice('imagenet-i'.length)) > Number(a.slice('imagenet-i'.length)) ? b : a));
   // The official files are resolved here, not by buildApplication: tf-keras checks the input shape and the top's

@@ -8,7 +8,7 @@ import { ArgumentError } from '../errors';
 import { apply, buildApplication, kerasAutoNames, type BuilderSpec, type BuildContext } from './common';
 import { formatValue } from '../arguments';
 import { type ApplicationOptions } from './types';
-import { legacyWeights } from './legacy-weights';
+import { officialWeights } from './official-weights';
 
 type Tensor = tfl.SymbolicTensor;
 
@@ -103,7 +103,7 @@ function checkResNeXtOptions(kerasName: string, options: ResNeXtOptions = {}): v
 const SPECS = Object.fromEntries(
   ['ResNeXt50', 'ResNeXt101'].map((kerasName) => [
     kerasName,
-    { kerasName, defaultName: kerasName.toLowerCase(), defaultSize: 224, minSize: 32, officialWeights: legacyWeights(kerasName) },
+    { kerasName, defaultName: kerasName.toLowerCase(), defaultSize: 224, minSize: 32, officialWeights: officialWeights(kerasName) },
   ]),
 ) as Record<'ResNeXt50' | 'ResNeXt101', BuilderSpec>;
 
