@@ -1,17 +1,14 @@
 // Downloads weight files like Python's keras.utils.get_file, but atomically: a file only ever
 // appears at its final path once it is complete and verified, so a crash or a cut connection
-// never leaves a file that later loads as garbage.
+// never leaves a file that later loads as garbage. Checking a file is hash.ts's job, showing
+// progress progress.ts's.
 // Node-only modules are imported dynamically so that `fetchBytes` still works in a browser bundle.
 
 import { ArgumentError, DownloadError } from '../errors';
-import { hdf5HandleProblem, hdf5Problem, SUPERBLOCK_HEADER_BYTES } from './superblock';
+import { bytesProblem, fileProblem } from './hash';
+import { progressReporter, type DownloadProgress } from './progress';
 
-export interface DownloadProgress {
-  url: string;
-  received: number;
-  /** From Content-Length; null when the server does not say. */
-  total: number | null;
-}
+export type { DownloadProgress } from './progress';
 
 export interface GetFileOptions {
   /** md5 (32 hex digits) or sha256 (64), chosen by length like Keras's hash_algorithm='auto'. */
@@ -29,7 +26,6 @@ export interface GetFileOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
-const PROGRESS_INTERVAL_MS = 100;
 /** Where Keras writes when the cache folder is not writable. */
 const FALLBACK_CACHE_DIR = '/tmp/.keras';
 
@@ -54,12 +50,12 @@ export async function getFile(fname: string, origin: string, options: GetFileOpt
   const preferredFile = path.resolve(await expandHome(options.cacheDir ?? defaultCacheDir()), subdir, fname);
 
   // A valid file in a read-only cache is still used; only writing needs the fallback folder.
-  let problem = await fileProblem(preferredFile, fname, hash);
+  let problem = await cachedCopyProblem(preferredFile, fname, hash);
   if (!problem) return preferredFile;
   const folder = await writableFolder(path.dirname(preferredFile), path.resolve(FALLBACK_CACHE_DIR, subdir));
   const target = path.join(folder, path.basename(fname));
   if (target !== preferredFile) {
-    problem = await fileProblem(target, fname, hash);
+    problem = await cachedCopyProblem(target, fname, hash);
     if (!problem) return target;
   }
 
@@ -75,7 +71,7 @@ export async function getFile(fname: string, origin: string, options: GetFileOpt
     await downloadTo(target, fname, origin, options);
   } catch (error) {
     // Another process may have put a good copy there meanwhile.
-    if (!(await fileProblem(target, fname, hash))) return target;
+    if (!(await cachedCopyProblem(target, fname, hash))) return target;
     throw failure(describe(error));
   }
   return target;
@@ -155,6 +151,16 @@ async function writableFolder(preferred: string, fallback: string): Promise<stri
   throw new DownloadError(`Neither ${preferred} nor ${fallback} can be created and written to`);
 }
 
+/** Why the cached copy at `file` is not a good one (missing, say), or undefined when it is. */
+async function cachedCopyProblem(file: string, name: string, hash: string | null): Promise<string | undefined> {
+  try {
+    return await fileProblem(file, name, hash);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ENOTDIR' ? 'there is no such file' : describe(error);
+  }
+}
+
 // ---- Downloading to disk ------------------------------------------------------------------
 
 /** Downloads into a private temp file next to `target`, verifies it, then renames it into place. */
@@ -164,7 +170,7 @@ async function downloadTo(target: string, fname: string, url: string, options: G
   const part = `${target}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.part`;
   try {
     await downloadToFile(part, url, options);
-    const problem = await fileProblem(part, fname, options.fileHash ?? null);
+    const problem = await cachedCopyProblem(part, fname, options.fileHash ?? null);
     if (problem) throw new Error(problem);
     await fs.rename(part, target);
   } catch (error) {
@@ -265,189 +271,4 @@ function concat(chunks: Uint8Array[]): Uint8Array<ArrayBuffer> {
     offset += chunk.byteLength;
   }
   return bytes;
-}
-
-// ---- Progress -----------------------------------------------------------------------------
-
-interface ProgressReporter {
-  update(received: number, total: number | null): void;
-  /** Reports the final state if it was throttled away, and ends the progress bar's line. */
-  finish(): void;
-}
-
-function progressReporter(url: string, onProgress?: (progress: DownloadProgress) => void): ProgressReporter {
-  const bar = onProgress ? undefined : terminalBar(url);
-  const report = onProgress ?? bar?.draw;
-  if (!report) return { update() {}, finish() {} };
-  let latest: DownloadProgress | undefined;
-  let shown: DownloadProgress | undefined;
-  let shownAt = 0;
-  const show = (progress: DownloadProgress) => {
-    report(progress);
-    shown = progress;
-    shownAt = Date.now();
-  };
-  return {
-    update(received, total) {
-      latest = { url, received, total };
-      if (Date.now() - shownAt >= PROGRESS_INTERVAL_MS) show(latest);
-    },
-    finish() {
-      if (latest && latest !== shown) show(latest);
-      if (shown) bar?.end();
-    },
-  };
-}
-
-/** A one-line bar on stderr, or undefined when stderr is not a terminal (logs, CI, browsers). */
-function terminalBar(url: string): { draw(progress: DownloadProgress): void; end(): void } | undefined {
-  const stderr = globalThis.process?.stderr;
-  if (!stderr?.isTTY) return undefined;
-  const name = url.split(/[?#]/)[0]!.split('/').pop()!.slice(0, 40);
-  const start = Date.now();
-  const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
-  return {
-    draw({ received, total }) {
-      const speed = `${mb(received / Math.max((Date.now() - start) / 1000, 0.001))} MB/s`;
-      let amount = `${mb(received)} MB`;
-      if (total) {
-        const fraction = Math.min(received / total, 1);
-        const filled = Math.round(fraction * 20);
-        const bar = '='.repeat(filled) + ' '.repeat(20 - filled);
-        amount = `${(fraction * 100).toFixed(0).padStart(3)}% [${bar}] ${mb(received)}/${mb(total)} MB`;
-      }
-      // \x1b[K clears what a longer previous line left behind.
-      stderr.write(`\r${name} ${amount}  ${speed}\x1b[K`);
-    },
-    end() {
-      stderr.write('\n');
-    },
-  };
-}
-
-// ---- Verification -------------------------------------------------------------------------
-
-type HashAlgorithm = 'md5' | 'sha256';
-
-/** Keras's hash_algorithm='auto': 64 hex digits is sha256, anything else md5. */
-function hashAlgorithm(hash: string): HashAlgorithm {
-  return hash.length === 64 ? 'sha256' : 'md5';
-}
-
-function hashProblem(algorithm: HashAlgorithm, actual: string, expected: string): string | undefined {
-  if (actual === expected.toLowerCase()) return undefined;
-  return `its ${algorithm} is ${actual}, but ${expected} was expected`;
-}
-
-/** Keras publishes some files (MobileNet) without a hash; for HDF5 we can still catch truncation. */
-function needsHdf5Check(name: string, hash: string | null): boolean {
-  return !hash && /\.(h5|hdf5)$/i.test(name);
-}
-
-/** Why the file at `file` (named `name`) is not a good copy, or undefined when it is. */
-async function fileProblem(file: string, name: string, hash: string | null): Promise<string | undefined> {
-  const fs = await import('node:fs/promises');
-  try {
-    if (hash) return hashProblem(hashAlgorithm(hash), await hashFile(file, hashAlgorithm(hash)), hash);
-    if (needsHdf5Check(name, hash)) return await hdf5FileProblem(file);
-    await fs.access(file);
-    return undefined;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' || code === 'ENOTDIR' ? 'there is no such file' : describe(error);
-  }
-}
-
-async function hdf5FileProblem(file: string): Promise<string | undefined> {
-  const fs = await import('node:fs/promises');
-  const handle = await fs.open(file, 'r');
-  try {
-    return await hdf5HandleProblem(handle);
-  } finally {
-    await handle.close();
-  }
-}
-
-async function hashFile(file: string, algorithm: HashAlgorithm): Promise<string> {
-  const { createHash } = await import('node:crypto');
-  const { createReadStream } = await import('node:fs');
-  const hasher = createHash(algorithm);
-  for await (const chunk of createReadStream(file)) hasher.update(chunk as Uint8Array);
-  return hasher.digest('hex');
-}
-
-async function bytesProblem(bytes: Uint8Array<ArrayBuffer>, name: string, hash: string | null): Promise<string | undefined> {
-  if (hash) return hashProblem(hashAlgorithm(hash), await hashBytes(bytes, hashAlgorithm(hash)), hash);
-  if (needsHdf5Check(name, hash)) return hdf5Problem(bytes.subarray(0, SUPERBLOCK_HEADER_BYTES), bytes.byteLength);
-  return undefined;
-}
-
-/** Works in browsers too: WebCrypto for sha256, and our own md5, which WebCrypto lacks. */
-async function hashBytes(bytes: Uint8Array<ArrayBuffer>, algorithm: HashAlgorithm): Promise<string> {
-  if (algorithm === 'md5') return md5Hex(bytes);
-  return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)));
-}
-
-function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-// ---- MD5 (RFC 1321) -----------------------------------------------------------------------
-
-const MD5_SHIFTS = [7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21];
-const MD5_CONSTANTS = Array.from({ length: 64 }, (_, i) => Math.floor(Math.abs(Math.sin(i + 1)) * 2 ** 32) | 0);
-
-function md5Hex(bytes: Uint8Array): string {
-  const state = new Int32Array([0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476]);
-  const fullBlocks = bytes.byteLength - (bytes.byteLength % 64);
-  md5Blocks(state, new DataView(bytes.buffer, bytes.byteOffset, fullBlocks));
-  // Only the tail is copied for padding, so large files are not duplicated in memory.
-  const tail = new Uint8Array(bytes.byteLength % 64 < 56 ? 64 : 128);
-  tail.set(bytes.subarray(fullBlocks));
-  tail[bytes.byteLength % 64] = 0x80;
-  const tailView = new DataView(tail.buffer);
-  const bits = bytes.byteLength * 8;
-  tailView.setUint32(tail.length - 8, bits >>> 0, true);
-  tailView.setUint32(tail.length - 4, Math.floor(bits / 2 ** 32), true);
-  md5Blocks(state, tailView);
-  const digest = new DataView(new ArrayBuffer(16));
-  state.forEach((word, i) => digest.setInt32(4 * i, word, true));
-  return toHex(new Uint8Array(digest.buffer));
-}
-
-function md5Blocks(state: Int32Array, view: DataView): void {
-  for (let block = 0; block < view.byteLength; block += 64) {
-    let a = state[0]!;
-    let b = state[1]!;
-    let c = state[2]!;
-    let d = state[3]!;
-    for (let i = 0; i < 64; i++) {
-      let f: number;
-      let word: number;
-      if (i < 16) {
-        f = (b & c) | (~b & d);
-        word = i;
-      } else if (i < 32) {
-        f = (d & b) | (~d & c);
-        word = (5 * i + 1) % 16;
-      } else if (i < 48) {
-        f = b ^ c ^ d;
-        word = (3 * i + 5) % 16;
-      } else {
-        f = c ^ (b | ~d);
-        word = (7 * i) % 16;
-      }
-      const sum = (a + f + MD5_CONSTANTS[i]! + view.getInt32(block + 4 * word, true)) | 0;
-      const shift = MD5_SHIFTS[(i >> 4) * 4 + (i & 3)]!;
-      a = d;
-      d = c;
-      c = b;
-      b = (b + ((sum << shift) | (sum >>> (32 - shift)))) | 0;
-    }
-    // Int32Array stores wrap modulo 2^32, as MD5 wants.
-    state[0] += a;
-    state[1] += b;
-    state[2] += c;
-    state[3] += d;
-  }
 }
