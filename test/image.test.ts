@@ -325,7 +325,7 @@ describe('loadImage: errors', () => {
   it('names a missing file, a directory, and bytes that are no image', async () => {
     const missing = path.join(IMAGES, 'no-such-image.jpg');
     await rejects(loadImage(missing), `Cannot read image '${missing}': no such file`);
-    await rejects(loadImage(IMAGES), `Cannot read image '${IMAGES}': a directory`);
+    await rejects(loadImage(IMAGES), `Cannot read image '${IMAGES}': it is a directory, not a regular file`);
     const h5 = path.join(ROOT, 'test/data/weights/invalid/resnet50_weights_tf_dim_ordering_tf_kernels.h5');
     const error = await loadImage(h5).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ArgumentError);
@@ -352,7 +352,7 @@ describe('loadImage: errors', () => {
     await rejects(loadImage(file, { keepAspectRatio: 1 as unknown as boolean }), '`keepAspectRatio` must be a boolean. Received: keepAspectRatio=1');
     await rejects(
       loadImage(file, { target_size: [2, 2] } as LoadImageOptions),
-      'Unknown image option(s) `target_size`. Allowed: targetSize, interpolation, keepAspectRatio, colorMode',
+      'Unknown image option(s) `target_size`. Allowed: targetSize, interpolation, keepAspectRatio, colorMode, maxBytes, maxPixels',
     );
     await rejects(loadImage(file, null as unknown as LoadImageOptions), '`options` must be an object. Received: null');
     // A 13×9 image has no centred crop of aspect 1:100 (width:height) at least one pixel wide.

@@ -2,6 +2,7 @@
 // cannot decode. Uncompressed files only: 1/4/8-bit palettes, 24-bit BGR, 32-bit BGRX, and 16/32-bit
 // bit fields; the pixels are those of Pillow's BmpImagePlugin (a 32-bit file is RGB unless its bit
 // fields have an alpha mask). RLE-compressed and embedded JPEG/PNG files are refused with a clear error.
+import { checkPixelCount } from './image-limits';
 import { ArgumentError } from '../errors';
 import type { OpenedImage } from './pil-convert';
 
@@ -17,7 +18,7 @@ export function isBmp(bytes: Uint8Array): boolean {
 }
 
 /** Decodes an uncompressed BMP; `name` says which file an error is about. */
-export function decodeBmp(bytes: Uint8Array, name: string): OpenedImage {
+export function decodeBmp(bytes: Uint8Array, name: string, maxPixels: number | null): OpenedImage {
   const fail = (why: string): never => {
     throw new ArgumentError(`Cannot decode BMP image ${name}: ${why}`);
   };
@@ -33,6 +34,7 @@ export function decodeBmp(bytes: Uint8Array, name: string): OpenedImage {
   const topDown = rawHeight < 0;
   const height = Math.abs(rawHeight);
   if (width <= 0 || height === 0) fail(`its size is ${width}×${rawHeight}`);
+  checkPixelCount(width, height, maxPixels, name);
   if (![BI_RGB, BI_BITFIELDS, BI_ALPHABITFIELDS].includes(compression)) {
     fail(`compression ${compression} (RLE, JPEG or PNG inside a BMP) is not supported; convert it to PNG`);
   }

@@ -1,8 +1,9 @@
 // Decoding image files into the pixels Pillow's `Image.open` gives. In Node, sharp (libvips): its JPEG decoder
-// (mozjpeg, built on libjpeg-turbo: ISLOW IDCT, fancy upsampling) gives PIL's pixels exactly, and it reads
-// PNG, WebP, GIF, TIFF, AVIF/HEIF and SVG; like PIL's `load_img` it applies neither EXIF orientation nor
-// (with ignoreIcc) embedded ICC profiles. In a browser, the browser's own decoder through a canvas.
+// (mozjpeg, built on libjpeg-turbo: ISLOW IDCT, fancy upsampling) gives PIL's pixels exactly; of the formats it
+// reads we accept those Pillow reads (not SVG, PDF, HEIC, JPEG XL, …); like PIL's `load_img` it applies neither
+// EXIF orientation nor (with ignoreIcc) embedded ICC profiles. In a browser, the browser's own decoder through a canvas.
 import { ArgumentError } from '../errors';
+import { checkPixelCount } from './image-limits';
 import type { OpenedImage } from './pil-convert';
 
 type Sharp = typeof import('sharp');
@@ -18,13 +19,34 @@ function loadSharp(): Promise<Sharp> {
   return sharpModule;
 }
 
-/** Decodes file bytes with sharp (Node). `name` says which file an error is about. */
-export async function decodeWithSharp(bytes: Uint8Array, name: string): Promise<OpenedImage> {
+/** sharp's formats that Pillow reads too; AVIF is sharp's 'heif' with AV1 compression (HEIC is not read by Pillow). */
+const PILLOW_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'tiff', 'jp2', 'ppm'];
+
+/**
+ * Decodes file bytes with sharp (Node). `name` says which file an error is about. The header is read first, so a
+ * format Pillow does not read or a canvas above `maxPixels` is refused before any pixel is decoded.
+ */
+export async function decodeWithSharp(bytes: Uint8Array, name: string, maxPixels: number | null): Promise<OpenedImage> {
   const sharp = await loadSharp();
   const input = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const open = () => sharp(input, { ignoreIcc: true, limitInputPixels: maxPixels === null ? false : 2 * maxPixels });
+  let header: Awaited<ReturnType<ReturnType<typeof open>['metadata']>>;
   try {
-    const open = () => sharp(input, { ignoreIcc: true });
-    const { space, hasAlpha } = await open().metadata();
+    // Only the header is read here; sharp's own pixel limit would refuse with a message that names no rule.
+    header = await sharp(input, { limitInputPixels: false }).metadata();
+  } catch (error) {
+    throw undecodable(bytes, name, error);
+  }
+  const { format, compression, width = 0, height = 0, space, hasAlpha } = header;
+  if (!PILLOW_FORMATS.includes(format ?? '') && !(format === 'heif' && compression === 'av1')) {
+    const kind = format === 'heif' ? `HEIF (${compression ?? 'unknown'} compression)` : (format ?? 'unknown').toUpperCase();
+    throw new ArgumentError(
+      `Cannot decode image ${name}: it is ${kind}, which Pillow (and so Keras's load_img) cannot read. ` +
+        'Accepted: JPEG, PNG, WebP, GIF, TIFF, BMP, AVIF, JPEG 2000, PPM',
+    );
+  }
+  checkPixelCount(width, height, maxPixels, name);
+  try {
     if (space === 'cmyk') {
       // Raw CMYK (Adobe-inverted files already un-inverted), converted below as Pillow converts it.
       const { data, info } = await open().pipelineColourspace('cmyk').toColourspace('cmyk').raw().toBuffer({ resolveWithObject: true });
@@ -39,10 +61,14 @@ export async function decodeWithSharp(bytes: Uint8Array, name: string): Promise<
     const { data, info } = await open().raw().toBuffer({ resolveWithObject: true });
     return { mode: info.channels === 4 ? 'RGBA' : 'RGB', ...pixels(data, info) };
   } catch (error) {
-    const head = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
-    const why = error instanceof Error ? error.message : String(error);
-    throw new ArgumentError(`Cannot decode image ${name} (it starts with bytes ${head || '(empty)'}): ${why}`);
+    throw undecodable(bytes, name, error);
   }
+}
+
+function undecodable(bytes: Uint8Array, name: string, error: unknown): ArgumentError {
+  const head = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
+  const why = error instanceof Error ? error.message : String(error);
+  return new ArgumentError(`Cannot decode image ${name} (it starts with bytes ${head || '(empty)'}): ${why}`);
 }
 
 function pixels(data: Buffer, info: { height: number; width: number; channels: number }) {
@@ -131,9 +157,12 @@ export function readDrawable(source: object): OpenedImage {
  * alpha goes through the canvas's premultiplied storage, so translucent pixels may come back a level off
  * and fully transparent ones black.
  */
-export async function decodeInBrowser(bytes: Uint8Array, name: string): Promise<OpenedImage> {
+export async function decodeInBrowser(bytes: Uint8Array, name: string, maxPixels: number | null): Promise<OpenedImage> {
   if (!browser.createImageBitmap || !browser.Blob) {
     throw new ArgumentError(`Cannot decode image ${name}: this runtime has neither sharp (Node) nor createImageBitmap.`);
+  }
+  if (looksLikeSvg(bytes)) {
+    throw new ArgumentError(`Cannot decode image ${name}: it is SVG, which Pillow (and so Keras's load_img) cannot read`);
   }
   let bitmap: { width: number; height: number; close(): void };
   try {
@@ -145,8 +174,16 @@ export async function decodeInBrowser(bytes: Uint8Array, name: string): Promise<
     throw new ArgumentError(`Cannot decode image ${name}: ${error instanceof Error ? error.message : String(error)}`);
   }
   try {
+    // The browser has decoded it by now, but the canvas copy (4 bytes a pixel) is still avoided.
+    checkPixelCount(bitmap.width, bitmap.height, maxPixels, name);
     return readDrawable(bitmap);
   } finally {
     bitmap.close();
   }
+}
+
+/** An XML or `<svg` start after optional whitespace and a UTF-8 byte-order mark. */
+function looksLikeSvg(bytes: Uint8Array): boolean {
+  const head = new TextDecoder().decode(bytes.subarray(0, 256)).replace(/^\uFEFF?\s*/, '');
+  return /^<(\?xml|svg|!DOCTYPE svg)/i.test(head);
 }

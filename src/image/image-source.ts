@@ -4,6 +4,8 @@ import { isNode } from '../env';
 import { ArgumentError, DownloadError } from '../errors';
 import { decodeBmp, isBmp } from './bmp';
 import { decodeInBrowser, decodeWithSharp, fromImageData, isDrawable, isImageDataLike, readDrawable, type ImageDataLike } from './image-decode';
+import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from './image-limits';
+import { readRegularFile } from '../files';
 import type { OpenedImage } from './pil-convert';
 
 /**
@@ -22,17 +24,17 @@ export interface BrowserImage {
   readonly height: number;
 }
 
-/** Reads and decodes `source` into the pixels Pillow's `Image.open` would give. */
-export async function openImage(source: ImageSource): Promise<OpenedImage> {
+/** Reads and decodes `source` into the pixels Pillow's `Image.open` would give, within `limits`. */
+export async function openImage(source: ImageSource, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Promise<OpenedImage> {
   if (isImageDataLike(source)) return fromImageData(source);
   if (isDrawable(source)) return readDrawable(source);
-  const { bytes, name } = await readBytes(source);
+  const { bytes, name } = await readBytes(source, limits);
   // BMP first: sharp cannot read it, and browsers would not give Pillow's pixels for every variant.
-  if (isBmp(bytes)) return decodeBmp(bytes, name);
-  return isNode() ? decodeWithSharp(bytes, name) : decodeInBrowser(bytes, name);
+  if (isBmp(bytes)) return decodeBmp(bytes, name, limits.maxPixels);
+  return isNode() ? decodeWithSharp(bytes, name, limits.maxPixels) : decodeInBrowser(bytes, name, limits.maxPixels);
 }
 
-async function readBytes(source: ImageSource): Promise<{ bytes: Uint8Array; name: string }> {
+async function readBytes(source: ImageSource, limits: ImageLimits): Promise<{ bytes: Uint8Array; name: string }> {
   if (source instanceof Uint8Array) return { bytes: source, name: `<${source.byteLength} bytes>` };
   if (source instanceof ArrayBuffer) return { bytes: new Uint8Array(source), name: `<${source.byteLength} bytes>` };
   // Any scheme followed by '//', and data: URLs; 'C:\\…' stays a path.
@@ -45,14 +47,8 @@ async function readBytes(source: ImageSource): Promise<{ bytes: Uint8Array; name
   }
   if (!isNode()) return { bytes: await fetchImage(url ?? (source as string)), name: `'${String(source)}'` };
   const path = url ? (await import('node:url')).fileURLToPath(url) : (source as string);
-  const { readFile } = await import('node:fs/promises');
-  try {
-    return { bytes: await readFile(path), name: `'${path}'` };
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory' : error instanceof Error ? error.message : String(error);
-    throw new ArgumentError(`Cannot read image '${path}': ${why}`);
-  }
+  const fail = (why: string) => new ArgumentError(`Cannot read image '${path}': ${why}`);
+  return { bytes: await readRegularFile(path, { maxBytes: limits.maxBytes, fail, maxBytesOption: 'maxBytes' }), name: `'${path}'` };
 }
 
 async function fetchImage(url: URL | string): Promise<Uint8Array> {

@@ -1,6 +1,7 @@
 // Keras's `keras.utils.load_img` and `img_to_array`, pixel for pixel: decode (sharp in Node, the browser's
 // decoder in a browser), convert the colours as Pillow does, centre-crop to the target's aspect ratio when
 // asked, and resize with Pillow's filters (src/image/pil-resize.ts). See docs/images.md.
+import { resolveImageLimits } from './image-limits';
 import * as tf from '@tensorflow/tfjs-core';
 import { ensureBackend } from '../backend';
 import { ArgumentError } from '../errors';
@@ -25,6 +26,13 @@ export interface LoadImageOptions {
    * 16-bit greyscale files keep their 16-bit values, as in Keras).
    */
   colorMode?: ColorMode;
+  /** Largest image file read from a path or URL, in bytes (default 256 MiB); null for no limit. */
+  maxBytes?: number | null;
+  /**
+   * Pillow's decompression-bomb rule, applied before decoding: a warning above this many pixels, refusal above
+   * twice as many. Default Pillow's `Image.MAX_IMAGE_PIXELS`, 89,478,485; null for no limit.
+   */
+  maxPixels?: number | null;
 }
 
 export type ImageDtype = 'float32' | 'int32';
@@ -42,7 +50,7 @@ export type DecodedImage<Data extends Uint8Array | Uint16Array = Uint8Array | Ui
 
 const INTERPOLATIONS: readonly Interpolation[] = ['nearest', 'bilinear', 'bicubic', 'hamming', 'box', 'lanczos'];
 const COLOR_MODES: readonly ColorMode[] = ['rgb', 'grayscale', 'rgba'];
-const LOAD_OPTIONS = ['targetSize', 'interpolation', 'keepAspectRatio', 'colorMode'];
+const LOAD_OPTIONS = ['targetSize', 'interpolation', 'keepAspectRatio', 'colorMode', 'maxBytes', 'maxPixels'];
 const DTYPES: readonly ImageDtype[] = ['float32', 'int32'];
 const DATA_FORMATS: readonly DataFormat[] = ['channels_last', 'channels_first'];
 
@@ -54,8 +62,8 @@ const DATA_FORMATS: readonly DataFormat[] = ['channels_last', 'channels_first'];
 export async function loadImage(source: ImageSource, options?: LoadImageOptions & { colorMode?: 'rgb' | 'rgba' }): Promise<DecodedImage<Uint8Array>>;
 export async function loadImage(source: ImageSource, options?: LoadImageOptions): Promise<DecodedImage>;
 export async function loadImage(source: ImageSource, options: LoadImageOptions = {}): Promise<DecodedImage> {
-  const { targetSize, interpolation, keepAspectRatio, colorMode } = validateLoadOptions(options);
-  const image = convertAsPil(await openImage(source), colorMode);
+  const { targetSize, interpolation, keepAspectRatio, colorMode, limits } = validateLoadOptions(options);
+  const image = convertAsPil(await openImage(source, limits), colorMode);
   if (!targetSize || (targetSize[0] === image.height && targetSize[1] === image.width)) return image;
   const [height, width] = targetSize;
   const box = keepAspectRatio ? centreCrop(image, height, width) : undefined;
@@ -152,7 +160,7 @@ function centreCrop({ height, width }: { height: number; width: number }, target
 
 // ---- Arguments ------------------------------------------------------------------------------
 
-function validateLoadOptions(options: LoadImageOptions): Required<Omit<LoadImageOptions, 'targetSize'>> & Pick<LoadImageOptions, 'targetSize'> {
+function validateLoadOptions(options: LoadImageOptions) {
   if (typeof options !== 'object' || options === null) {
     throw new ArgumentError(`\`options\` must be an object. Received: ${String(options)}`);
   }
@@ -178,7 +186,7 @@ function validateLoadOptions(options: LoadImageOptions): Required<Omit<LoadImage
       `\`targetSize\` must be [height, width], two positive integers, or null. Received: targetSize=${JSON.stringify(targetSize)}`,
     );
   }
-  return { targetSize, interpolation, keepAspectRatio, colorMode };
+  return { targetSize, interpolation, keepAspectRatio, colorMode, limits: resolveImageLimits(options) };
 }
 
 function validateArrayOptions({ dtype = 'float32', dataFormat = 'channels_last' }: ImgToArrayOptions, caller: string): Required<ImgToArrayOptions> {

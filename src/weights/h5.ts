@@ -3,6 +3,7 @@
 
 import { Dataset, File, Group } from 'jsfive';
 import { WeightsFileError } from '../errors.js';
+import { readRegularFileAndStats } from '../files.js';
 import { type Attribute, STRING_CLASSES, listAttributes } from './h5-attributes.js';
 import { FileBytes, H5Problem, describe, fileBytes, problem, readDataset, within } from './h5-data.js';
 import { SUPERBLOCK_HEADER_BYTES, hdf5Problem, parseSuperblock } from './superblock.js';
@@ -248,36 +249,14 @@ export function readWeights(bytes: Uint8Array | ArrayBuffer, source?: string): W
   }
 }
 
-/** Reads the whole file into one ArrayBuffer; fs.readFile refuses files over 2 GiB. */
-async function readWhole(path: string): Promise<Uint8Array> {
-  const fs = await import('node:fs/promises');
-  const handle = await fs.open(path, 'r');
-  try {
-    const { size } = await handle.stat();
-    const bytes = new Uint8Array(size);
-    for (let at = 0; at < size; ) {
-      const { bytesRead } = await handle.read(bytes, at, Math.min(READ_CHUNK_BYTES, size - at), at);
-      if (bytesRead === 0) throw new Error(`the file ended after ${at} of ${size} bytes while reading it`);
-      at += bytesRead;
-    }
-    return bytes;
-  } finally {
-    await handle.close();
-  }
-}
-
-/** The whole file at `path`, or a WeightsFileError saying why not. */
-async function readFileBytes(path: string): Promise<Uint8Array> {
-  try {
-    return await readWhole(path);
-  } catch (err) {
-    throw new WeightsFileError(`Cannot read weights file ${path}: ${err instanceof Error ? err.message : String(err)}`);
-  }
+/** The whole file at `path` (only a regular file: a FIFO or device would hang), or a WeightsFileError saying why not. */
+function readFileBytes(path: string): ReturnType<typeof readRegularFileAndStats> {
+  return readRegularFileAndStats(path, { maxBytes: null, fail: (why) => new WeightsFileError(`Cannot read weights file ${path}: ${why}`) });
 }
 
 /** `readWeights` on a file on disk (Node only). */
 export async function readWeightsFile(path: string): Promise<WeightsFile> {
-  return readWeights(await readFileBytes(path), path);
+  return readWeights((await readFileBytes(path)).bytes, path);
 }
 
 /** What identifies the file a deferred weight must be read from again: a replaced or rewritten file differs. */
@@ -323,8 +302,8 @@ function deferredTensor(fs: typeof import('node:fs'), path: string, parsed: File
 
 /** Parses the file and defers the weights that are views of its buffer, so that nothing refers to it after. */
 async function readDeferred(fs: typeof import('node:fs'), path: string): Promise<WeightsFile> {
-  const { ino, size, mtimeMs } = fs.statSync(path);
-  const bytes = await readFileBytes(path);
+  const { bytes, stats } = await readFileBytes(path);
+  const { ino, size, mtimeMs } = stats;
   const parsed = readWeights(bytes, path);
   // Copies (chunked, unaligned or converted data, a file with a user block) hold no part of the buffer.
   const defer = (weight: WeightTensor): WeightTensor =>
