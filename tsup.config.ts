@@ -8,7 +8,12 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'es2022',
+  // ESM stays 'neutral' so that browser bundles get no Node built-ins.
   platform: 'neutral',
+  esbuildOptions(options, { format }) {
+    // CommonJS is only for Node: 'node' makes esbuild annotate the exports, so Node's ESM import() sees their names.
+    if (format === 'cjs') options.platform = 'node';
+  },
   external: [/^@tensorflow\//, /^node:/],
   shims: true,
 });

@@ -29,6 +29,13 @@ describe('the built package', () => {
     expect(result.backend).toBe('wasm');
   });
 
+  it("exposes the CommonJS build's named exports to Node's ESM import()", () => {
+    const result = run(['--input-type=module', '-e', script("const m = await import('./dist/index.cjs');")]);
+    expect(result.names).toContain('ResNet152V2');
+    expect(result.builders).toHaveLength(7);
+    expect(result.layers).toBe(19);
+  });
+
   it('works from ESM', () => {
     const result = run(['--input-type=module', '-e', script("const m = await import('./dist/index.js');")]);
     expect(result.names).toEqual(expect.arrayContaining(['VGG16', 'Xception', 'NASNetLarge']));
