@@ -8,13 +8,14 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { applications, type AnyApplicationEntry, type ApplicationEntry, type ApplicationName } from './applications/registry';
-import { resolveOfficialWeights, type WeightsFileRef } from './applications/official-weights';
+import type { WeightsFileRef } from './applications/official-weights';
 import type { InputShape } from './applications/types';
 import { BACKEND_ENV_VAR } from './backend';
 import { classify as classifyInputs, preparedImageBatch } from './classify';
 import { ArgumentError, DownloadError, KerasApplicationsError, WeightsFileError, WeightsMismatchError } from './errors';
 import { featureExtractor } from './features';
 import type { DownloadProgress } from './weights/download';
+import { resolveWeightsFile } from './weights/source';
 
 /** Where the command writes; `process` by default. */
 export interface CliIO {
@@ -385,7 +386,7 @@ async function download(names: string[], options: Options, io: CliIO): Promise<n
         continue;
       }
       try {
-        const path = await resolveOfficialWeights(entry.weights, includeTop, { onProgress: progressLines(ref.fileName, io) });
+        const path = await resolveWeightsFile(ref, { onProgress: progressLines(ref.fileName, io) });
         io.stdout.write(`${entry.kerasName}\t${variant}\t${path}\n`);
       } catch (error) {
         // One file that cannot be had does not stop the others.

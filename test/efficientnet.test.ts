@@ -5,7 +5,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { efficientNetB0 } from '../src/applications/efficientnet';
-import type { OfficialWeights } from '../src/applications/official-weights';
 import type { WeightsFile } from '../src/weights/types';
 import { writeLegacyWeights } from './helpers/h5-writer';
 import { fixtureInput, generatedWeightsFile, loadFixture } from './helpers/keras-ref';
@@ -13,10 +12,10 @@ import { fixtureInput, generatedWeightsFile, loadFixture } from './helpers/keras
 // The official files cannot be downloaded here: an official-looking file made from the fixture's generated
 // weights stands in for them, written as Keras 2 wrote them (DepthwiseConv2D's kernel is `depthwise_kernel`).
 const officialFile = join(mkdtempSync(join(tmpdir(), 'efficientnet-')), 'efficientnetb0_notop.h5');
-const resolveOfficialWeights = vi.hoisted(() => vi.fn(async () => ''));
-vi.mock('../src/applications/official-weights', async (original) => ({
-  ...(await original<typeof import('../src/applications/official-weights')>()),
-  resolveOfficialWeights,
+const getFile = vi.hoisted(() => vi.fn(async () => ''));
+vi.mock('../src/weights/download', async (original) => ({
+  ...(await original<typeof import('../src/weights/download')>()),
+  getFile,
 }));
 
 const notop = loadFixture('EfficientNetB0').configs.find((config) => config.id === 'notop_avg_128x160')!;
@@ -27,15 +26,15 @@ beforeAll(async () => {
     if (layer.name.endsWith('dwconv')) layer.weights = layer.weights.map((w) => ({ ...w, name: 'depthwise_kernel' }));
   }
   await writeLegacyWeights(officialFile, file);
-  resolveOfficialWeights.mockResolvedValue(officialFile);
+  getFile.mockResolvedValue(officialFile);
 });
 
 describe("EfficientNet with 'imagenet' weights", () => {
   it("adds Keras's per-channel Rescaling after the Normalization and loads the official file by the builder, whatever the name", async () => {
     const model = await efficientNetB0({ includeTop: false, pooling: 'avg', inputShape: [128, 160, 3], name: 'custom' });
     try {
-      const [official] = resolveOfficialWeights.mock.calls[0] as unknown as [OfficialWeights];
-      expect(official.notop!.fileName).toBe('efficientnetb0_notop.h5');
+      const [fileName] = getFile.mock.calls[0] as unknown as [string];
+      expect(fileName).toBe('efficientnetb0_notop.h5');
       expect(model.name).toBe('custom');
       expect(model.layers.slice(0, 5).map((layer) => layer.name)).toEqual(['input_layer', 'rescaling', 'normalization', 'rescaling_1', 'stem_conv_pad']);
 

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it, vi } from 'vitest';
-import type { OfficialWeights } from '../src/applications/official-weights';
 import { regnetY002 } from '../src/applications/regnet';
 import { resnetRS50 } from '../src/applications/resnet-rs';
 import { resnext50 } from '../src/applications/resnext';
@@ -15,16 +14,16 @@ import { fixtureConfig, fixtureInput, generatedWeightsFile, outputError, type Fi
 // generated weights stand in for them, written as tf.keras / Keras 2 wrote them (weight names `…:0`, the
 // depthwise kernel `depthwise_kernel`, tf-keras's operator layers listed among the weightless layers).
 const dir = mkdtempSync(join(tmpdir(), 'legacy-official-'));
-const resolveOfficialWeights = vi.hoisted(() => vi.fn(async (): Promise<string> => ''));
-vi.mock('../src/applications/official-weights', async (original) => ({
-  ...(await original<typeof import('../src/applications/official-weights')>()),
-  resolveOfficialWeights,
+const getFile = vi.hoisted(() => vi.fn(async (): Promise<string> => ''));
+vi.mock('../src/weights/download', async (original) => ({
+  ...(await original<typeof import('../src/weights/download')>()),
+  getFile,
 }));
 
 async function officialLookalike(fileName: string, file: WeightsFile): Promise<void> {
   const path = join(dir, fileName);
   await writeLegacyWeights(path, file);
-  resolveOfficialWeights.mockResolvedValueOnce(path);
+  getFile.mockResolvedValueOnce(path);
 }
 
 async function outputErrorOf(model: Awaited<ReturnType<typeof regnetY002>>, reference: FixtureConfig): Promise<number> {
@@ -47,8 +46,8 @@ describe("legacy builders with 'imagenet' weights", () => {
     });
     await officialLookalike('regnety002_notop.h5', { ...file, layers: [...file.layers, ...ops] });
     const model = await regnetY002({ includeTop: false, pooling: 'avg', inputShape: [128, 160, 3] });
-    const [official] = resolveOfficialWeights.mock.lastCall as unknown as [OfficialWeights];
-    expect(official.notop!.fileName).toBe('regnety002_notop.h5');
+    const [fileName] = getFile.mock.lastCall as unknown as [string];
+    expect(fileName).toBe('regnety002_notop.h5');
     expect(await outputErrorOf(model, reference)).toBeLessThan(1e-4);
   });
 
@@ -68,8 +67,8 @@ describe("legacy builders with 'imagenet' weights", () => {
     const reference = fixtureConfig('ResNetRS50', 'top_default');
     await officialLookalike('resnet-rs-50-i160.h5', generatedWeightsFile(reference));
     const model = await resnetRS50({ weights: 'imagenet-i160', classifierActivation: null });
-    const [official] = resolveOfficialWeights.mock.lastCall as unknown as [OfficialWeights];
-    expect(official.top!.fileName).toBe('resnet-rs-50-i160.h5');
+    const [fileName] = getFile.mock.lastCall as unknown as [string];
+    expect(fileName).toBe('resnet-rs-50-i160.h5');
     expect(await outputErrorOf(model, reference)).toBeLessThan(1e-4);
   });
 });

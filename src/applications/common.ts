@@ -10,7 +10,8 @@ import { loadWeights, readWeightsSource } from '../weights/apply';
 import { PreloadedWeights, type LayerInitializers } from '../weights/preload';
 import { isMissingFile } from '../env';
 import { obtainInputShape, validateActivation } from './imagenet-utils';
-import { resolveOfficialWeights, type OfficialWeights } from './official-weights';
+import { resolveWeightsFile } from '../weights/source';
+import { officialFile, type OfficialWeights } from './official-weights';
 import type { ApplicationOptions, InputShape, Pooling } from './types';
 
 /** Keras's defaults for a builder, and what it needs to know to validate and load. */
@@ -211,7 +212,8 @@ async function weightsToLoad(
   // wasm copies every weight into its heap: the file's buffer must go first, or both are resident at once.
   const deferData = tf.getBackend() === 'wasm';
   if (weights === 'imagenet') {
-    return readWeightsSource(await resolveOfficialWeights(spec.officialWeights!, resolved.includeTop, options), {}, deferData);
+    const official = officialFile(spec.officialWeights!, resolved.includeTop);
+    return readWeightsSource(await resolveWeightsFile(official, options), {}, deferData);
   }
   // Keras's `file_utils.exists(weights)` half of the weights rule; here because it asks the file system.
   if (typeof weights === 'string' && (await isMissingFile(weights))) throw weightsArgumentError(weights, ' (no file exists at that path)');

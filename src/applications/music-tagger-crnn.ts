@@ -11,7 +11,8 @@ import { convertKeras1Weights, isKeras1File, type Keras1Kernels } from '../weigh
 import type { WeightsFile } from '../weights/types';
 import { apply, sourceInputs } from './common';
 import { checkOptionNames, formatValue } from '../arguments';
-import { resolveOfficialWeights, type WeightsDownloadOptions, type WeightsFileRef } from './official-weights';
+import { resolveWeightsFile } from '../weights/source';
+import type { WeightsDownloadOptions, WeightsFileRef } from './official-weights';
 
 /** Mel bands × frames × 1: what `computeMelgram` returns for one clip. */
 export const MELGRAM_SHAPE: [number, number, number] = [96, 1366, 1];
@@ -123,14 +124,11 @@ function weightsArgumentError(weights: unknown, why = ''): ArgumentError {
   );
 }
 
-async function weightsFile(options: MusicTaggerOptions, includeTop: boolean): Promise<WeightsFile | null> {
+async function weightsFile(options: MusicTaggerOptions): Promise<WeightsFile | null> {
   const weights = options.weights === undefined ? 'msd' : options.weights;
   if (weights === null) return null;
-  if (weights === 'msd') {
-    const { cacheDir, onProgress, timeoutMs, offline } = options;
-    const official = { top: MSD_WEIGHTS, notop: MSD_WEIGHTS };
-    return readWeightsSource(await resolveOfficialWeights(official, includeTop, { cacheDir, onProgress, timeoutMs, offline }));
-  }
+  // One file serves both: the model without its top leaves the file's 'output' layer unused.
+  if (weights === 'msd') return readWeightsSource(await resolveWeightsFile(MSD_WEIGHTS, options));
   if (typeof weights === 'string' && (await isMissingFile(weights))) throw weightsArgumentError(weights, ' (no file exists at that path)');
   return readWeightsSource(weights, options);
 }
@@ -153,7 +151,7 @@ export async function musicTaggerCRNN(options: MusicTaggerOptions = {}): Promise
   checkOptions(options);
   const includeTop = options.includeTop ?? true;
   await ensureBackend();
-  const file = await weightsFile(options, includeTop);
+  const file = await weightsFile(options);
   const input = options.inputTensor ?? tfl.input({ shape: MELGRAM_SHAPE, name: 'melgram_input' });
   const output = musicTaggerBody(input, includeTop, file !== null);
   const inputs = options.inputTensor ? sourceInputs(options.inputTensor) : [input];

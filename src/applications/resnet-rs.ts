@@ -9,7 +9,8 @@ import type { WeightsFile } from '../weights/types';
 import { apply, buildApplication, kerasAutoNames, predictions, resolveOptions, type BuilderSpec, type BuildContext } from './common';
 import { formatValue } from '../arguments';
 import { type ApplicationOptions } from './types';
-import { officialWeightVariants, resolveOfficialWeights } from './official-weights';
+import { resolveWeightsFile } from '../weights/source';
+import { officialFile, officialWeightVariants } from './official-weights';
 
 type Tensor = tfl.SymbolicTensor;
 
@@ -177,7 +178,7 @@ function resnetRS(kerasName: ResNetRSName): (options?: ResNetRSOptions) => Promi
       );
     }
     resolveOptions(spec, { ...(options as ApplicationOptions), weights: NO_FILE_YET });
-    const file = await resolveOfficialWeights(variants[weights]!, includeTop, options);
+    const file = await resolveWeightsFile(officialFile(variants[weights]!, includeTop), options);
     return buildApplication(spec, { ...(options as ApplicationOptions), weights: file }, body);
   };
 }

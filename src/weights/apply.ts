@@ -2,16 +2,15 @@
 // every shape checked before the first value is written, so a bad file changes nothing.
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { isNode, isUrl } from '../env';
-import { ArgumentError, WeightsMismatchError } from '../errors';
-import { cacheFileNameFromUrl, fetchBytes, getFile, type GetFileOptions } from './download';
+import { WeightsMismatchError } from '../errors';
 import { readWeights, readWeightsFile, readWeightsFileDeferred } from './h5';
+import { resolveWeightsFile, type WeightsDownloadOptions } from './source';
 import type { LayerWeights, WeightTensor, WeightsFile } from './types';
 
 /** Where weights come from: a path or URL of a Keras `.h5`/`.weights.h5` file, its bytes, or a read file. */
 export type WeightsSource = string | Uint8Array | ArrayBuffer | WeightsFile;
 
-export interface LoadWeightsOptions extends Pick<GetFileOptions, 'cacheDir' | 'onProgress' | 'timeoutMs' | 'offline'> {
+export interface LoadWeightsOptions extends WeightsDownloadOptions {
   /** Match layers by name instead of by order (legacy `.h5` files only), as Keras's `by_name=True`. */
   byName?: boolean;
   /** With `byName`, skip layers whose weight count or shapes differ instead of failing. */
@@ -33,25 +32,10 @@ export async function readWeightsSource(
   options: LoadWeightsOptions = {},
   deferData = false,
 ): Promise<WeightsFile> {
-  const readFile = deferData ? readWeightsFileDeferred : readWeightsFile;
-  if (source instanceof Uint8Array || source instanceof ArrayBuffer) return readWeights(source);
-  if (typeof source !== 'string') return source;
-  if (isUrl(source) && !source.toLowerCase().startsWith('file:')) {
-    const { cacheDir, onProgress, timeoutMs, offline } = options;
-    if (!isNode()) return readWeights(await fetchBytes(source, { onProgress, timeoutMs }), source);
-    return readFile(await getFile(cacheFileNameFromUrl(source), source, { cacheDir, onProgress, timeoutMs, offline }));
-  }
-  if (!isNode()) return readWeights(await fetchBytes(source), source);
-  return readFile(source.toLowerCase().startsWith('file:') ? await localPathOfFileUrl(source) : source);
-}
-
-async function localPathOfFileUrl(url: string): Promise<string> {
-  const { fileURLToPath } = await import('node:url');
-  try {
-    return fileURLToPath(url);
-  } catch (error) {
-    throw new ArgumentError(`The weights URL ${url} does not name a local file: ${(error as Error).message}`);
-  }
+  if (typeof source === 'object' && 'format' in source) return source;
+  const file = await resolveWeightsFile(source, options);
+  if (typeof file === 'string') return (deferData ? readWeightsFileDeferred : readWeightsFile)(file);
+  return readWeights(file, typeof source === 'string' ? source : undefined);
 }
 
 /**

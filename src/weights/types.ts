@@ -32,3 +32,17 @@ export interface WeightsFile {
   attributes: Record<string, string>;
   layers: LayerWeights[];
 }
+
+/** One official weight file. `hash` is md5 or sha256 (by length); null where Keras publishes none. */
+export interface WeightsFileRef {
+  /** The name it is cached under in `~/.keras/models` (the same name Python Keras uses). */
+  fileName: string;
+  url: string;
+  hash: string | null;
+}
+
+/** The official files of one builder configuration: with and without the classifier top. */
+export interface OfficialWeights {
+  top: WeightsFileRef | null;
+  notop: WeightsFileRef | null;
+}
