@@ -11,7 +11,6 @@ import { loadWeights } from '../src/weights/apply';
 import { describeEngineReference, REPRESENTATIVE_CONFIGS } from './helpers/engine-ref-suite';
 import { generatedInput } from './helpers/generator';
 import { builderOptions, fixtureConfig, fixtureInput, generatedWeightsFile, outputError, relativeError } from './helpers/keras-ref';
-import { topLeftTapOnly } from './helpers/resnext-fixture';
 import { buildTiny, H5_DIR, tinyReference } from './helpers/tiny';
 
 // The 'onnxruntime' engine: our models exported to ONNX and run by ONNX Runtime must give Keras's numbers
@@ -42,7 +41,7 @@ describe.skipIf(ortError)('onnxruntime', () => {
 
   it("ResNeXt50's grouped convolution (DepthwiseConv2D with a depth multiplier, a 5-D Reshape, LambdaSum)", async () => {
     const config = fixtureConfig('ResNeXt50', 'notop_avg_128x160');
-    const weights = topLeftTapOnly(generatedWeightsFile(config));
+    const weights = generatedWeightsFile(config);
     const model = await getApplication('ResNeXt50').build({ ...builderOptions(config.kwargs), weights });
     const predictor = await compile(model);
     model.dispose();
