@@ -1,24 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { efficientNetB0, efficientNetB3, efficientNetB7 } from '../src/applications/efficientnet';
+import { efficientNetB0 } from '../src/applications/efficientnet';
 import { argumentError, useOfflineKerasHome } from './helpers/offline-arguments';
 
 useOfflineKerasHome('keras-args-efficientnet-');
 
 describe("EfficientNet's argument rules", () => {
-  it("the top with imagenet weights needs the variant's default size", async () => {
-    expect(await argumentError(efficientNetB3({ inputShape: [224, 224, 3] }))).toMatch(/`inputShape` should be \[300,300,3\].*\[224,224,3\]/);
-    expect(await argumentError(efficientNetB7({ inputShape: [300, 300, 3] }))).toMatch(/`inputShape` should be \[600,600,3\]/);
-  });
-
-  it('inputs are at least 32×32 and have 3 channels with imagenet weights', async () => {
-    expect(await argumentError(efficientNetB0({ includeTop: false, inputShape: [31, 64, 3] }))).toMatch(/at least 32x32.*\[31,64,3\]/);
-    expect(await argumentError(efficientNetB0({ includeTop: false, inputShape: [64, 64, 1] }))).toMatch(/3 channels.*\[64,64,1\]/);
-  });
-
-  it("classes must be 1000 with 'imagenet' and the top", async () => {
-    expect(await argumentError(efficientNetB0({ classes: 10 }))).toMatch(/`classes` should be 1000.*classes=10/);
-  });
-
   it('has no options of its own (includePreprocessing is EfficientNetV2 only)', async () => {
     expect(await argumentError(efficientNetB0({ includePreprocessing: false } as never))).toMatch(
       /Unknown option `includePreprocessing` for EfficientNetB0/,

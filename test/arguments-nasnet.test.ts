@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { nasnet, nasnetLarge, nasnetMobile } from '../src/applications/nasnet';
-import { DownloadError } from '../src/errors';
+import { downloadError } from './helpers/download-error';
 import { argumentError, useOfflineKerasHome } from './helpers/offline-arguments';
 
 useOfflineKerasHome('keras-args-nasnet-');
-
-/** The DownloadError message of an offline build that needs an official file. */
-async function downloadError(build: Promise<unknown>): Promise<string> {
-  const error = await build.then(() => undefined, (e: unknown) => e);
-  expect(error).toBeInstanceOf(DownloadError);
-  return (error as Error).message;
-}
 
 describe("NASNet's argument rules", () => {
   it('imagenet weights need a static input shape, with or without the top', async () => {
@@ -18,15 +11,6 @@ describe("NASNet's argument rules", () => {
       /inputShape argument must be static.*\[null,null,3\]/,
     );
     expect(await argumentError(nasnetLarge({ includeTop: false, inputShape: [331, null, 3] }))).toMatch(/must be static.*\[331,null,3\]/);
-  });
-
-  it('the top with imagenet weights needs the default size (224 mobile, 331 large)', async () => {
-    expect(await argumentError(nasnetMobile({ inputShape: [331, 331, 3] }))).toMatch(/`inputShape` should be \[224,224,3\].*\[331,331,3\]/);
-    expect(await argumentError(nasnetLarge({ inputShape: [224, 224, 3] }))).toMatch(/`inputShape` should be \[331,331,3\].*\[224,224,3\]/);
-  });
-
-  it('inputs are at least 32×32', async () => {
-    expect(await argumentError(nasnetMobile({ includeTop: false, weights: null, inputShape: [31, 64, 3] }))).toMatch(/at least 32x32.*\[31,64,3\]/);
   });
 
   it('penultimateFilters must be a multiple of 24 · filterMultiplier²', async () => {
