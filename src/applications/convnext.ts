@@ -6,10 +6,10 @@ import { ArgumentError } from '../errors';
 import { GroupedConv2D } from '../layers/grouped-conv2d';
 import { LayerScale } from '../layers/layer-scale';
 import { Normalization } from '../layers/normalization';
+import { builderSpec, imageApplications } from './application-entry';
 import { apply, buildApplication, kerasAutoNames, resolveOptions, type BuilderSpec, type BuildContext } from './common';
 import { validateBoolean } from '../arguments';
 import { type ApplicationOptions } from './types';
-import { officialWeights } from './official-weights';
 
 export interface ConvNeXtOptions extends ApplicationOptions {
   /** Put the ImageNet normalisation (a Normalization layer) in front of the model; inputs are then pixels in [0, 255]. Default `true`. */
@@ -123,7 +123,7 @@ function convNeXtBody(variant: Variant, includePreprocessing: boolean) {
 function convNeXtSpec(kerasName: VariantName): BuilderSpec {
   // convnext_tiny, …, convnext_xlarge: Keras's default model name and weights variant.
   const defaultName = `convnext_${kerasName.slice('ConvNeXt'.length).toLowerCase()}`;
-  return { kerasName, defaultName, defaultSize: 224, minSize: 32, officialWeights: officialWeights(kerasName), extraOptions: ['includePreprocessing'] };
+  return builderSpec(convNeXtApplications[kerasName], { defaultName, extraOptions: ['includePreprocessing'] });
 }
 
 async function convNeXt(kerasName: VariantName, options: ConvNeXtOptions = {}): Promise<tfl.LayersModel> {
@@ -168,3 +168,14 @@ export function convNeXtLarge(options?: ConvNeXtOptions): Promise<tfl.LayersMode
 export function convNeXtXLarge(options?: ConvNeXtOptions): Promise<tfl.LayersModel> {
   return convNeXt('ConvNeXtXLarge', options);
 }
+
+const CONVNEXT_PAPER = 'A ConvNet for the 2020s (Liu et al., CVPR 2022)';
+
+/** The registry's ConvNeXt entries (figures from keras.io/api/applications). */
+export const convNeXtApplications = imageApplications({
+  ConvNeXtTiny: { module: 'convnext', build: convNeXtTiny, preprocessing: 'none', metadata: { sizeMB: 109.42, top1: 0.813, parameters: 28_589_128, reference: CONVNEXT_PAPER } },
+  ConvNeXtSmall: { module: 'convnext', build: convNeXtSmall, preprocessing: 'none', metadata: { sizeMB: 192.29, top1: 0.823, parameters: 50_223_688, reference: CONVNEXT_PAPER } },
+  ConvNeXtBase: { module: 'convnext', build: convNeXtBase, preprocessing: 'none', metadata: { sizeMB: 338.58, top1: 0.853, parameters: 88_591_464, reference: CONVNEXT_PAPER } },
+  ConvNeXtLarge: { module: 'convnext', build: convNeXtLarge, preprocessing: 'none', metadata: { sizeMB: 755.07, top1: 0.863, parameters: 197_767_336, reference: CONVNEXT_PAPER } },
+  ConvNeXtXLarge: { module: 'convnext', build: convNeXtXLarge, preprocessing: 'none', metadata: { sizeMB: 1310, top1: 0.867, parameters: 350_196_968, reference: CONVNEXT_PAPER } },
+});

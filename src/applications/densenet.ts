@@ -2,9 +2,9 @@
 // whose outputs are concatenated onto their inputs, joined by halving transition blocks.
 // Keras builds DenseNet for channels_last only; tfjs models here are always channels-last.
 import * as tfl from '@tensorflow/tfjs-layers';
-import { apply, buildApplication, kerasAutoNames, poolingTop, type BuilderSpec, type BuildContext } from './common';
+import { builderSpec, imageApplications } from './application-entry';
+import { apply, buildApplication, kerasAutoNames, poolingTop, type BuildContext } from './common';
 import { type ApplicationOptions } from './types';
-import { officialWeights } from './official-weights';
 
 type Tensor = tfl.SymbolicTensor;
 
@@ -65,25 +65,26 @@ function densenetBody(blocks: [number, number, number, number]) {
   };
 }
 
-function densenetSpec(kerasName: string): BuilderSpec {
-  return { kerasName, defaultName: kerasName.toLowerCase(), defaultSize: 224, minSize: 32, officialWeights: officialWeights(kerasName) };
-}
-
-const DENSENET121_SPEC = densenetSpec('DenseNet121');
-const DENSENET169_SPEC = densenetSpec('DenseNet169');
-const DENSENET201_SPEC = densenetSpec('DenseNet201');
-
 /** DenseNet121 (Huang et al., CVPR 2017), as `keras.applications.DenseNet121`. Preprocessing: torch. */
 export function densenet121(options?: ApplicationOptions): Promise<tfl.LayersModel> {
-  return buildApplication(DENSENET121_SPEC, options, densenetBody([6, 12, 24, 16]));
+  return buildApplication(builderSpec(densenetApplications.DenseNet121), options, densenetBody([6, 12, 24, 16]));
 }
 
 /** DenseNet169, as `keras.applications.DenseNet169`. Preprocessing: torch. */
 export function densenet169(options?: ApplicationOptions): Promise<tfl.LayersModel> {
-  return buildApplication(DENSENET169_SPEC, options, densenetBody([6, 12, 32, 32]));
+  return buildApplication(builderSpec(densenetApplications.DenseNet169), options, densenetBody([6, 12, 32, 32]));
 }
 
 /** DenseNet201, as `keras.applications.DenseNet201`. Preprocessing: torch. */
 export function densenet201(options?: ApplicationOptions): Promise<tfl.LayersModel> {
-  return buildApplication(DENSENET201_SPEC, options, densenetBody([6, 12, 48, 32]));
+  return buildApplication(builderSpec(densenetApplications.DenseNet201), options, densenetBody([6, 12, 48, 32]));
 }
+
+const DENSENET_PAPER = 'Densely Connected Convolutional Networks (Huang et al., CVPR 2017)';
+
+/** The registry's DenseNet entries (figures from keras.io/api/applications). */
+export const densenetApplications = imageApplications({
+  DenseNet121: { module: 'densenet', build: densenet121, preprocessing: 'torch', metadata: { sizeMB: 33, top1: 0.75, top5: 0.923, parameters: 8_062_504, depth: 242, reference: DENSENET_PAPER } },
+  DenseNet169: { module: 'densenet', build: densenet169, preprocessing: 'torch', metadata: { sizeMB: 57, top1: 0.762, top5: 0.932, parameters: 14_307_880, depth: 338, reference: DENSENET_PAPER } },
+  DenseNet201: { module: 'densenet', build: densenet201, preprocessing: 'torch', metadata: { sizeMB: 80, top1: 0.773, top5: 0.936, parameters: 20_242_984, depth: 402, reference: DENSENET_PAPER } },
+});

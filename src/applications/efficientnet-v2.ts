@@ -3,11 +3,11 @@
 // per-variant stage tables, BatchNormalization momentum 0.9; the preprocessing is part of the model.
 import * as tfl from '@tensorflow/tfjs-layers';
 import { Normalization } from '../layers/normalization';
+import { builderSpec, imageApplications } from './application-entry';
 import { apply, buildApplication, kerasAutoNames, resolveOptions, type BuildContext } from './common';
 import { validateBoolean } from '../arguments';
 import { type ApplicationOptions } from './types';
 import { efficientNetTop, layerKit, shortcutAdd, squeezeExcite, type Kit } from './efficientnet';
-import { officialWeights } from './official-weights';
 
 export interface EfficientNetV2Options extends ApplicationOptions {
   /**
@@ -63,19 +63,18 @@ interface Variant {
   stages: Stage[];
   width: number;
   depth: number;
-  size: number;
   /** B0–B3 normalise with ImageNet statistics; S, M, L only rescale. */
   imagenetNormalization: boolean;
 }
 
 const VARIANTS = {
-  EfficientNetV2B0: { stages: STAGES_B, width: 1.0, depth: 1.0, size: 224, imagenetNormalization: true },
-  EfficientNetV2B1: { stages: STAGES_B, width: 1.0, depth: 1.1, size: 240, imagenetNormalization: true },
-  EfficientNetV2B2: { stages: STAGES_B, width: 1.1, depth: 1.2, size: 260, imagenetNormalization: true },
-  EfficientNetV2B3: { stages: STAGES_B, width: 1.2, depth: 1.4, size: 300, imagenetNormalization: true },
-  EfficientNetV2S: { stages: STAGES_S, width: 1.0, depth: 1.0, size: 384, imagenetNormalization: false },
-  EfficientNetV2M: { stages: STAGES_M, width: 1.0, depth: 1.0, size: 480, imagenetNormalization: false },
-  EfficientNetV2L: { stages: STAGES_L, width: 1.0, depth: 1.0, size: 480, imagenetNormalization: false },
+  EfficientNetV2B0: { stages: STAGES_B, width: 1.0, depth: 1.0, imagenetNormalization: true },
+  EfficientNetV2B1: { stages: STAGES_B, width: 1.0, depth: 1.1, imagenetNormalization: true },
+  EfficientNetV2B2: { stages: STAGES_B, width: 1.1, depth: 1.2, imagenetNormalization: true },
+  EfficientNetV2B3: { stages: STAGES_B, width: 1.2, depth: 1.4, imagenetNormalization: true },
+  EfficientNetV2S: { stages: STAGES_S, width: 1.0, depth: 1.0, imagenetNormalization: false },
+  EfficientNetV2M: { stages: STAGES_M, width: 1.0, depth: 1.0, imagenetNormalization: false },
+  EfficientNetV2L: { stages: STAGES_L, width: 1.0, depth: 1.0, imagenetNormalization: false },
 } satisfies Record<string, Variant>;
 
 type VariantName = keyof typeof VARIANTS;
@@ -179,13 +178,12 @@ function efficientNetV2Body(variant: Variant, includePreprocessing: boolean) {
 }
 
 async function efficientNetV2(kerasName: VariantName, options: EfficientNetV2Options = {}): Promise<tfl.LayersModel> {
-  const variant = VARIANTS[kerasName];
   // efficientnetv2-b0, …, efficientnetv2-l: Keras's default model names.
   const defaultName = `efficientnetv2-${kerasName.slice('EfficientNetV2'.length).toLowerCase()}`;
-  const spec = { kerasName, defaultName, defaultSize: variant.size, minSize: 32, officialWeights: officialWeights(kerasName), extraOptions: ['includePreprocessing'] };
+  const spec = builderSpec(efficientNetV2Applications[kerasName], { defaultName, extraOptions: ['includePreprocessing'] });
   resolveOptions(spec, options);
   const includePreprocessing = validateBoolean('includePreprocessing', options.includePreprocessing === undefined ? true : options.includePreprocessing);
-  return buildApplication(spec, options, efficientNetV2Body(variant, includePreprocessing));
+  return buildApplication(spec, options, efficientNetV2Body(VARIANTS[kerasName], includePreprocessing));
 }
 
 // Keras picks the stage table and the preprocessing by the model's `name` and derives the official file's name
@@ -229,3 +227,57 @@ export function efficientNetV2M(options?: EfficientNetV2Options): Promise<tfl.La
 export function efficientNetV2L(options?: EfficientNetV2Options): Promise<tfl.LayersModel> {
   return efficientNetV2('EfficientNetV2L', options);
 }
+
+const EFFICIENTNET_V2_PAPER = 'EfficientNetV2: Smaller Models and Faster Training (Tan & Le, ICML 2021)';
+
+/** The registry's EfficientNetV2 entries (figures from keras.io/api/applications). */
+export const efficientNetV2Applications = imageApplications({
+  EfficientNetV2B0: {
+    module: 'efficientnet_v2',
+    build: efficientNetV2B0,
+    preprocessing: 'none',
+    metadata: { sizeMB: 29, top1: 0.787, top5: 0.943, parameters: 7_200_312, reference: EFFICIENTNET_V2_PAPER },
+  },
+  EfficientNetV2B1: {
+    module: 'efficientnet_v2',
+    build: efficientNetV2B1,
+    preprocessing: 'none',
+    defaultSize: 240,
+    metadata: { sizeMB: 34, top1: 0.798, top5: 0.95, parameters: 8_212_124, reference: EFFICIENTNET_V2_PAPER },
+  },
+  EfficientNetV2B2: {
+    module: 'efficientnet_v2',
+    build: efficientNetV2B2,
+    preprocessing: 'none',
+    defaultSize: 260,
+    metadata: { sizeMB: 42, top1: 0.805, top5: 0.951, parameters: 10_178_374, reference: EFFICIENTNET_V2_PAPER },
+  },
+  EfficientNetV2B3: {
+    module: 'efficientnet_v2',
+    build: efficientNetV2B3,
+    preprocessing: 'none',
+    defaultSize: 300,
+    metadata: { sizeMB: 59, top1: 0.82, top5: 0.958, parameters: 14_467_622, reference: EFFICIENTNET_V2_PAPER },
+  },
+  EfficientNetV2S: {
+    module: 'efficientnet_v2',
+    build: efficientNetV2S,
+    preprocessing: 'none',
+    defaultSize: 384,
+    metadata: { sizeMB: 88, top1: 0.839, top5: 0.967, parameters: 21_612_360, reference: EFFICIENTNET_V2_PAPER },
+  },
+  EfficientNetV2M: {
+    module: 'efficientnet_v2',
+    build: efficientNetV2M,
+    preprocessing: 'none',
+    defaultSize: 480,
+    metadata: { sizeMB: 220, top1: 0.853, top5: 0.974, parameters: 54_431_388, reference: EFFICIENTNET_V2_PAPER },
+  },
+  EfficientNetV2L: {
+    module: 'efficientnet_v2',
+    build: efficientNetV2L,
+    preprocessing: 'none',
+    defaultSize: 480,
+    metadata: { sizeMB: 479, top1: 0.857, top5: 0.975, parameters: 119_027_848, reference: EFFICIENTNET_V2_PAPER },
+  },
+});

@@ -3,10 +3,10 @@
 // normalisation) is part of the model.
 import * as tfl from '@tensorflow/tfjs-layers';
 import { Normalization } from '../layers/normalization';
-import { apply, buildApplication, kerasAutoNames, poolingTop, predictions, type BuilderSpec, type BuildContext } from './common';
+import { builderSpec, imageApplications } from './application-entry';
+import { apply, buildApplication, kerasAutoNames, poolingTop, predictions, type BuildContext } from './common';
 import { correctPad } from './imagenet-utils';
 import { type ApplicationOptions } from './types';
-import { officialWeights } from './official-weights';
 
 /** One stage of MBConv blocks, before width and depth scaling (Keras's DEFAULT_BLOCKS_ARGS). */
 interface StageArgs {
@@ -35,11 +35,10 @@ const DROP_CONNECT_RATE = 0.2;
 const ACTIVATION = 'swish';
 const IMAGENET_STDDEV_RGB = [0.229, 0.224, 0.225];
 
-/** A variant's scaling: width and depth coefficients, default input size and the dropout before the top. */
+/** A variant's scaling: width and depth coefficients, and the dropout before the top. */
 interface Variant {
   width: number;
   depth: number;
-  size: number;
   dropout: number;
 }
 
@@ -180,26 +179,21 @@ function efficientNetBody(variant: Variant) {
   };
 }
 
-function efficientNetSpec(kerasName: string, variant: Variant): BuilderSpec {
-  return { kerasName, defaultName: kerasName.toLowerCase(), defaultSize: variant.size, minSize: 32, officialWeights: officialWeights(kerasName) };
-}
-
 const VARIANTS = {
-  EfficientNetB0: { width: 1.0, depth: 1.0, size: 224, dropout: 0.2 },
-  EfficientNetB1: { width: 1.0, depth: 1.1, size: 240, dropout: 0.2 },
-  EfficientNetB2: { width: 1.1, depth: 1.2, size: 260, dropout: 0.3 },
-  EfficientNetB3: { width: 1.2, depth: 1.4, size: 300, dropout: 0.3 },
-  EfficientNetB4: { width: 1.4, depth: 1.8, size: 380, dropout: 0.4 },
-  EfficientNetB5: { width: 1.6, depth: 2.2, size: 456, dropout: 0.4 },
-  EfficientNetB6: { width: 1.8, depth: 2.6, size: 528, dropout: 0.5 },
-  EfficientNetB7: { width: 2.0, depth: 3.1, size: 600, dropout: 0.5 },
+  EfficientNetB0: { width: 1.0, depth: 1.0, dropout: 0.2 },
+  EfficientNetB1: { width: 1.0, depth: 1.1, dropout: 0.2 },
+  EfficientNetB2: { width: 1.1, depth: 1.2, dropout: 0.3 },
+  EfficientNetB3: { width: 1.2, depth: 1.4, dropout: 0.3 },
+  EfficientNetB4: { width: 1.4, depth: 1.8, dropout: 0.4 },
+  EfficientNetB5: { width: 1.6, depth: 2.2, dropout: 0.4 },
+  EfficientNetB6: { width: 1.8, depth: 2.6, dropout: 0.5 },
+  EfficientNetB7: { width: 2.0, depth: 3.1, dropout: 0.5 },
 } satisfies Record<string, Variant>;
 
 type VariantName = keyof typeof VARIANTS;
 
 function efficientNet(kerasName: VariantName, options: ApplicationOptions | undefined): Promise<tfl.LayersModel> {
-  const variant = VARIANTS[kerasName];
-  return buildApplication(efficientNetSpec(kerasName, variant), options, efficientNetBody(variant));
+  return buildApplication(builderSpec(efficientNetApplications[kerasName]), options, efficientNetBody(VARIANTS[kerasName]));
 }
 
 // Keras derives the official file's name from the model's `name`, so a custom name there asks for a file that
@@ -247,3 +241,64 @@ export function efficientNetB6(options?: ApplicationOptions): Promise<tfl.Layers
 export function efficientNetB7(options?: ApplicationOptions): Promise<tfl.LayersModel> {
   return efficientNet('EfficientNetB7', options);
 }
+
+const EFFICIENTNET_PAPER = 'EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks (Tan & Le, ICML 2019)';
+
+/** The registry's EfficientNet entries (figures from keras.io/api/applications). */
+export const efficientNetApplications = imageApplications({
+  EfficientNetB0: {
+    module: 'efficientnet',
+    build: efficientNetB0,
+    preprocessing: 'none',
+    metadata: { sizeMB: 29, top1: 0.771, top5: 0.933, parameters: 5_330_571, depth: 132, reference: EFFICIENTNET_PAPER },
+  },
+  EfficientNetB1: {
+    module: 'efficientnet',
+    build: efficientNetB1,
+    preprocessing: 'none',
+    defaultSize: 240,
+    metadata: { sizeMB: 31, top1: 0.791, top5: 0.944, parameters: 7_856_239, depth: 186, reference: EFFICIENTNET_PAPER },
+  },
+  EfficientNetB2: {
+    module: 'efficientnet',
+    build: efficientNetB2,
+    preprocessing: 'none',
+    defaultSize: 260,
+    metadata: { sizeMB: 36, top1: 0.801, top5: 0.949, parameters: 9_177_569, depth: 186, reference: EFFICIENTNET_PAPER },
+  },
+  EfficientNetB3: {
+    module: 'efficientnet',
+    build: efficientNetB3,
+    preprocessing: 'none',
+    defaultSize: 300,
+    metadata: { sizeMB: 48, top1: 0.816, top5: 0.957, parameters: 12_320_535, depth: 210, reference: EFFICIENTNET_PAPER },
+  },
+  EfficientNetB4: {
+    module: 'efficientnet',
+    build: efficientNetB4,
+    preprocessing: 'none',
+    defaultSize: 380,
+    metadata: { sizeMB: 75, top1: 0.829, top5: 0.964, parameters: 19_466_823, depth: 258, reference: EFFICIENTNET_PAPER },
+  },
+  EfficientNetB5: {
+    module: 'efficientnet',
+    build: efficientNetB5,
+    preprocessing: 'none',
+    defaultSize: 456,
+    metadata: { sizeMB: 118, top1: 0.836, top5: 0.967, parameters: 30_562_527, depth: 312, reference: EFFICIENTNET_PAPER },
+  },
+  EfficientNetB6: {
+    module: 'efficientnet',
+    build: efficientNetB6,
+    preprocessing: 'none',
+    defaultSize: 528,
+    metadata: { sizeMB: 166, top1: 0.84, top5: 0.968, parameters: 43_265_143, depth: 360, reference: EFFICIENTNET_PAPER },
+  },
+  EfficientNetB7: {
+    module: 'efficientnet',
+    build: efficientNetB7,
+    preprocessing: 'none',
+    defaultSize: 600,
+    metadata: { sizeMB: 256, top1: 0.843, top5: 0.97, parameters: 66_658_687, depth: 438, reference: EFFICIENTNET_PAPER },
+  },
+});

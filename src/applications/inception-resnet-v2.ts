@@ -3,10 +3,10 @@
 // (Keras 3's CustomScaleLayer), separated by reductions.
 import * as tfl from '@tensorflow/tfjs-layers';
 import { CustomScaleLayer } from '../layers/custom-scale-layer';
-import { apply, buildApplication, poolingTop, type BuilderSpec, type BuildContext } from './common';
+import { builderSpec, imageApplications } from './application-entry';
+import { apply, buildApplication, poolingTop, type BuildContext } from './common';
 import { type ApplicationOptions } from './types';
 import { inceptionKit, inceptionModuleA, inceptionReductionA, inceptionStem, type ConvSpec, type InceptionKit as Kit } from './inception-kit';
-import { officialWeights } from './official-weights';
 
 type Tensor = tfl.SymbolicTensor;
 
@@ -61,18 +61,29 @@ function inceptionResnetV2Body(input: Tensor, context: BuildContext): Tensor {
   return poolingTop(x, context, { avg: context.includeTop ? 'avg_pool' : 'global_average_pooling2d', max: 'global_max_pooling2d' });
 }
 
-const INCEPTION_RESNET_V2_SPEC: BuilderSpec = {
-  kerasName: 'InceptionResNetV2',
-  defaultName: 'inception_resnet_v2',
-  defaultSize: 299,
-  minSize: 75,
-  officialWeights: officialWeights('InceptionResNetV2'),
-};
-
 /**
  * InceptionResNetV2 (Szegedy et al., AAAI 2017), as `keras.applications.InceptionResNetV2`. Default input
  * 299×299×3, at least 75×75; preprocess with `preprocessInput(x, 'InceptionResNetV2')` (tf: scaled to [-1, 1]).
  */
 export function inceptionResNetV2(options?: ApplicationOptions): Promise<tfl.LayersModel> {
-  return buildApplication(INCEPTION_RESNET_V2_SPEC, options, inceptionResnetV2Body);
+  return buildApplication(builderSpec(inceptionResNetV2Applications.InceptionResNetV2, { defaultName: 'inception_resnet_v2' }), options, inceptionResnetV2Body);
 }
+
+/** The registry's InceptionResNetV2 entry (figures from keras.io/api/applications). */
+export const inceptionResNetV2Applications = imageApplications({
+  InceptionResNetV2: {
+    module: 'inception_resnet_v2',
+    build: inceptionResNetV2,
+    preprocessing: 'tf',
+    defaultSize: 299,
+    minSize: 75,
+    metadata: {
+      sizeMB: 215,
+      top1: 0.803,
+      top5: 0.953,
+      parameters: 55_873_736,
+      depth: 449,
+      reference: 'Inception-v4, Inception-ResNet and the Impact of Residual Connections on Learning (Szegedy et al., AAAI 2017)',
+    },
+  },
+});

@@ -2,10 +2,10 @@
 // (stacks of conv + BatchNormalization without scale + ReLU, or pooling) are concatenated.
 // Keras names only the concatenations `mixed*`; every other layer gets an automatic name.
 import * as tfl from '@tensorflow/tfjs-layers';
-import { buildApplication, poolingTop, type BuilderSpec, type BuildContext } from './common';
+import { builderSpec, imageApplications } from './application-entry';
+import { buildApplication, poolingTop, type BuildContext } from './common';
 import { type ApplicationOptions } from './types';
 import { inceptionKit, inceptionModuleA, inceptionReductionA, inceptionStem, type InceptionKit as Kit } from './inception-kit';
-import { officialWeights } from './official-weights';
 
 type Tensor = tfl.SymbolicTensor;
 
@@ -61,18 +61,22 @@ function inceptionV3Body(input: Tensor, context: BuildContext): Tensor {
   return poolingTop(x, context, { avg: context.includeTop ? 'avg_pool' : 'global_average_pooling2d', max: 'global_max_pooling2d' });
 }
 
-const INCEPTION_V3_SPEC: BuilderSpec = {
-  kerasName: 'InceptionV3',
-  defaultName: 'inception_v3',
-  defaultSize: 299,
-  minSize: 75,
-  officialWeights: officialWeights('InceptionV3'),
-};
-
 /**
  * InceptionV3 (Szegedy et al., CVPR 2016), as `keras.applications.InceptionV3`. Default input 299×299×3,
  * at least 75×75; preprocess with `preprocessInput(x, 'InceptionV3')` (tf: scaled to [-1, 1]).
  */
 export function inceptionV3(options?: ApplicationOptions): Promise<tfl.LayersModel> {
-  return buildApplication(INCEPTION_V3_SPEC, options, inceptionV3Body);
+  return buildApplication(builderSpec(inceptionV3Applications.InceptionV3, { defaultName: 'inception_v3' }), options, inceptionV3Body);
 }
+
+/** The registry's InceptionV3 entry (figures from keras.io/api/applications). */
+export const inceptionV3Applications = imageApplications({
+  InceptionV3: {
+    module: 'inception_v3',
+    build: inceptionV3,
+    preprocessing: 'tf',
+    defaultSize: 299,
+    minSize: 75,
+    metadata: { sizeMB: 92, top1: 0.779, top5: 0.937, parameters: 23_851_784, depth: 189, reference: 'Rethinking the Inception Architecture for Computer Vision (Szegedy et al., CVPR 2016)' },
+  },
+});

@@ -2,6 +2,7 @@
 // depthwise, linear 1×1 projection) with ReLU6, widths rounded to multiples of 8.
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError } from '../errors';
+import { builderSpec, imageApplications } from './application-entry';
 import { buildApplication, poolingTop, type BuildContext, type BuilderSpec } from './common';
 import { correctPad, obtainInputShape } from './imagenet-utils';
 import { formatValue } from '../arguments';
@@ -18,7 +19,7 @@ import {
   type MobileNetKit,
   type PublishedCheckpoint,
 } from './mobilenet-common';
-import { officialWeights } from './official-weights';
+import { officialWeights, type OfficialWeights } from './official-weights';
 
 export interface MobileNetV2Options extends ApplicationOptions {
   /** Width multiplier. With 'imagenet': 0.35, 0.5, 0.75, 1.0, 1.3 or 1.4. Default 1.0. */
@@ -105,11 +106,17 @@ function mobilenetV2Body(alpha: number) {
   };
 }
 
+/** The official files of width `alpha` at input size `rows`. */
+function mobilenetV2Weights(alpha: number, rows: number): OfficialWeights {
+  return officialWeights(`MobileNetV2(alpha=${pythonFloat(alpha)}, rows=${rows})`);
+}
+
 /**
  * Keras's rules for MobileNetV2's arguments, and the spec for this call: `inputTensor` and `inputShape` must
  * agree, the default size follows a square published input size, and the official file depends on alpha and it.
  */
 function mobilenetV2Spec(options: MobileNetV2Options, alpha: number): BuilderSpec {
+  const entry = mobilenetV2Applications.MobileNetV2;
   const weights = options.weights === undefined ? 'imagenet' : options.weights;
   const given = options.inputShape ?? undefined;
   const tensorShape = options.inputTensor instanceof tfl.SymbolicTensor ? options.inputTensor.shape : undefined;
@@ -121,20 +128,20 @@ function mobilenetV2Spec(options: MobileNetV2Options, alpha: number): BuilderSpe
   }
   const [sizeRows, sizeCols] = given ?? tensorShape?.slice(1, 3) ?? [];
   const defaultSize = publishedSquareSize(sizeRows, sizeCols, PUBLISHED_SIZES);
-  const shape = obtainInputShape(given, { defaultSize, minSize: 32, requireFlatten: options.includeTop ?? true, weights });
+  const shape = obtainInputShape(given, { defaultSize, minSize: entry.minSize, requireFlatten: options.includeTop ?? true, weights });
   let rows = shape[0];
+  let official: OfficialWeights | undefined;
   if (weights === 'imagenet') {
     checkImagenetAlpha(alpha, PUBLISHED_ALPHAS);
     rows = officialRows('MobileNetV2', shape, PUBLISHED_SIZES);
+    official = mobilenetV2Weights(alpha, rows);
   }
-  return {
-    kerasName: 'MobileNetV2',
+  return builderSpec(entry, {
     defaultName: `mobilenetv2_${alpha.toFixed(2)}_${rows ?? 'None'}`,
     defaultSize,
-    minSize: 32,
     extraOptions: ['alpha'],
-    officialWeights: weights === 'imagenet' ? officialWeights(`MobileNetV2(alpha=${pythonFloat(alpha)}, rows=${rows})`) : undefined,
-  };
+    officialWeights: official,
+  });
 }
 
 /**
@@ -147,3 +154,22 @@ export async function mobilenetV2(options: MobileNetV2Options = {}): Promise<tfl
   validateNumber('alpha', alpha, (a) => a > 0, 'a number > 0');
   return buildApplication(mobilenetV2Spec(options, alpha), options, mobilenetV2Body(alpha));
 }
+
+/** The registry's MobileNetV2 entry: alpha 1.0 at 224 (figures from keras.io/api/applications). */
+export const mobilenetV2Applications = imageApplications({
+  MobileNetV2: {
+    module: 'mobilenet_v2',
+    build: mobilenetV2,
+    preprocessing: 'tf',
+    weights: mobilenetV2Weights(1.0, 224),
+    metadata: {
+      sizeMB: 14,
+      top1: 0.713,
+      top5: 0.901,
+      parameters: 3_538_984,
+      depth: 105,
+      reference: 'MobileNetV2: Inverted Residuals and Linear Bottlenecks (Sandler et al., CVPR 2018)',
+      checkpoints: MOBILENET_V2_CHECKPOINTS,
+    },
+  },
+});

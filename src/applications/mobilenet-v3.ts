@@ -5,6 +5,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError } from '../errors';
 import { HARD_SWISH } from '../layers/hard-swish';
 import { ScalarOperation } from '../layers/scalar-operation';
+import { builderSpec, imageApplications, type ApplicationEntry } from './application-entry';
 import { apply, buildApplication, poolingTop, type BuildContext, type BuilderSpec } from './common';
 import { correctPad, obtainInputShape } from './imagenet-utils';
 import { formatValue, validateBoolean } from '../arguments';
@@ -17,7 +18,7 @@ import {
   validateNumber,
   type PublishedCheckpoint,
 } from './mobilenet-common';
-import { officialWeights } from './official-weights';
+import { officialWeights, type OfficialWeights } from './official-weights';
 
 export interface MobileNetV3Options extends ApplicationOptions {
   /** Width multiplier. With 'imagenet': 0.75 or 1.0 (1.0 only when minimalistic). Default 1.0. */
@@ -209,7 +210,13 @@ function v3Input(options: MobileNetV3Options): { input?: tfl.SymbolicTensor; row
   return { input, rows, cols };
 }
 
-function mobilenetV3Spec(kerasName: string, settings: V3Settings, weights: unknown, rows: number | null, cols: number | null): BuilderSpec {
+/** The official files of one configuration of `kerasName` (MobileNetV3Small or MobileNetV3Large). */
+function mobilenetV3Weights(kerasName: string, alpha: number, minimalistic: boolean): OfficialWeights {
+  return officialWeights(`${kerasName}(alpha=${pythonFloat(alpha)}${minimalistic ? ', minimalistic=True' : ''})`);
+}
+
+function mobilenetV3Spec(entry: ApplicationEntry, settings: V3Settings, weights: unknown, rows: number | null, cols: number | null): BuilderSpec {
+  const { kerasName } = entry;
   const { alpha, minimalistic } = settings;
   if (weights === 'imagenet') {
     const published = minimalistic ? [1.0] : [0.75, 1.0];
@@ -226,18 +233,14 @@ function mobilenetV3Spec(kerasName: string, settings: V3Settings, weights: unkno
       );
     }
   }
-  const key = `${kerasName}(alpha=${pythonFloat(alpha)}${minimalistic ? ', minimalistic=True' : ''})`;
-  return {
-    kerasName,
+  return builderSpec(entry, {
     defaultName: kerasName,
-    defaultSize: 224,
-    minSize: 32,
     extraOptions: ['alpha', 'minimalistic', 'dropoutRate', 'includePreprocessing'],
-    officialWeights: weights === 'imagenet' ? officialWeights(key) : undefined,
-  };
+    officialWeights: weights === 'imagenet' ? mobilenetV3Weights(kerasName, alpha, minimalistic) : undefined,
+  });
 }
 
-async function mobilenetV3(kerasName: string, size: Size, options: MobileNetV3Options = {}): Promise<tfl.LayersModel> {
+async function mobilenetV3(entry: ApplicationEntry, size: Size, options: MobileNetV3Options = {}): Promise<tfl.LayersModel> {
   options ??= {}; // null as no options, as undefined
   const { alpha = 1.0, minimalistic = false, dropoutRate = 0.2, includePreprocessing = true } = options;
   const settings: V3Settings = {
@@ -250,7 +253,7 @@ async function mobilenetV3(kerasName: string, size: Size, options: MobileNetV3Op
   };
   const { input, rows, cols } = v3Input(options);
   const weights = options.weights === undefined ? 'imagenet' : options.weights;
-  const spec = mobilenetV3Spec(kerasName, settings, weights, rows, cols);
+  const spec = mobilenetV3Spec(entry, settings, weights, rows, cols);
   // The input is built here, so the common rules (a fixed size with the top) do not apply to it.
   return buildApplication(spec, { ...options, inputShape: undefined, inputTensor: options.inputTensor ?? input }, mobilenetV3Body(settings));
 }
@@ -260,7 +263,7 @@ async function mobilenetV3(kerasName: string, size: Size, options: MobileNetV3Op
  * (preprocessing is inside the model); any input size from 32×32, also with the top.
  */
 export function mobilenetV3Small(options?: MobileNetV3Options): Promise<tfl.LayersModel> {
-  return mobilenetV3('MobileNetV3Small', 'small', options);
+  return mobilenetV3(mobilenetV3Applications.MobileNetV3Small, 'small', options);
 }
 
 /**
@@ -268,5 +271,25 @@ export function mobilenetV3Small(options?: MobileNetV3Options): Promise<tfl.Laye
  * (preprocessing is inside the model); any input size from 32×32, also with the top.
  */
 export function mobilenetV3Large(options?: MobileNetV3Options): Promise<tfl.LayersModel> {
-  return mobilenetV3('MobileNetV3Large', 'large', options);
+  return mobilenetV3(mobilenetV3Applications.MobileNetV3Large, 'large', options);
 }
+
+const MOBILENET_V3_PAPER = 'Searching for MobileNetV3 (Howard et al., ICCV 2019)';
+
+/** The registry's MobileNetV3 entries: alpha 1.0, not minimalistic (figures from keras.io/api/applications). */
+export const mobilenetV3Applications = imageApplications({
+  MobileNetV3Small: {
+    module: 'mobilenet_v3',
+    build: mobilenetV3Small,
+    preprocessing: 'none',
+    weights: mobilenetV3Weights('MobileNetV3Small', 1.0, false),
+    metadata: { top1: 0.681, parameters: 2_554_968, reference: MOBILENET_V3_PAPER, checkpoints: MOBILENET_V3_CHECKPOINTS.small },
+  },
+  MobileNetV3Large: {
+    module: 'mobilenet_v3',
+    build: mobilenetV3Large,
+    preprocessing: 'none',
+    weights: mobilenetV3Weights('MobileNetV3Large', 1.0, false),
+    metadata: { top1: 0.756, parameters: 5_507_432, reference: MOBILENET_V3_PAPER, checkpoints: MOBILENET_V3_CHECKPOINTS.large },
+  },
+});

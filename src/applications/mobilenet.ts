@@ -3,6 +3,7 @@
 // separate activation.
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError } from '../errors';
+import { builderSpec, imageApplications } from './application-entry';
 import { apply, buildApplication, poolingTop, type BuildContext, type BuilderSpec } from './common';
 import { formatValue } from '../arguments';
 import { obtainInputShape } from './imagenet-utils';
@@ -17,7 +18,7 @@ import {
   type MobileNetKit,
   type PublishedCheckpoint,
 } from './mobilenet-common';
-import { officialWeights } from './official-weights';
+import { officialWeights, type OfficialWeights } from './official-weights';
 
 export interface MobileNetOptions extends ApplicationOptions {
   /** Width multiplier: scales the filters of every layer. With 'imagenet': 0.25, 0.5, 0.75 or 1.0. Default 1.0. */
@@ -86,16 +87,23 @@ function mobilenetBody(alpha: number, depthMultiplier: number, dropout: number) 
   };
 }
 
+/** The official files of width `alpha` at input size `rows`. */
+function mobilenetWeights(alpha: number, rows: number): OfficialWeights {
+  return officialWeights(`MobileNet(alpha=${pythonFloat(alpha)}, rows=${rows})`);
+}
+
 /**
  * Keras's rules for MobileNet's own arguments, and the spec for this call: the default size follows a
  * square published input size, and the official file depends on alpha and that size.
  */
 function mobilenetSpec(options: MobileNetOptions, alpha: number, depthMultiplier: number): BuilderSpec {
+  const entry = mobilenetApplications.MobileNet;
   const weights = options.weights === undefined ? 'imagenet' : options.weights;
   const given = options.inputShape ?? undefined;
   const defaultSize = publishedSquareSize(given?.[0], given?.[1], PUBLISHED_SIZES);
-  const shape = obtainInputShape(given, { defaultSize, minSize: 32, requireFlatten: options.includeTop ?? true, weights });
+  const shape = obtainInputShape(given, { defaultSize, minSize: entry.minSize, requireFlatten: options.includeTop ?? true, weights });
   let rows = shape[0];
+  let official: OfficialWeights | undefined;
   if (weights === 'imagenet') {
     if (depthMultiplier !== 1) {
       throw new ArgumentError(
@@ -104,15 +112,14 @@ function mobilenetSpec(options: MobileNetOptions, alpha: number, depthMultiplier
     }
     checkImagenetAlpha(alpha, PUBLISHED_ALPHAS);
     rows = officialRows('MobileNet', shape, PUBLISHED_SIZES);
+    official = mobilenetWeights(alpha, rows);
   }
-  return {
-    kerasName: 'MobileNet',
+  return builderSpec(entry, {
     defaultName: `mobilenet_${alpha.toFixed(2)}_${rows ?? 'None'}`,
     defaultSize,
-    minSize: 32,
     extraOptions: EXTRA_OPTIONS,
-    officialWeights: weights === 'imagenet' ? officialWeights(`MobileNet(alpha=${pythonFloat(alpha)}, rows=${rows})`) : undefined,
-  };
+    officialWeights: official,
+  });
 }
 
 /**
@@ -128,3 +135,22 @@ export async function mobilenet(options: MobileNetOptions = {}): Promise<tfl.Lay
   validateNumber('dropout', dropout, (d) => d >= 0 && d <= 1, 'a number between 0 and 1');
   return buildApplication(mobilenetSpec(options, alpha, depthMultiplier), options, mobilenetBody(alpha, depthMultiplier, dropout));
 }
+
+/** The registry's MobileNet entry: alpha 1.0 at 224 (figures from keras.io/api/applications). */
+export const mobilenetApplications = imageApplications({
+  MobileNet: {
+    module: 'mobilenet',
+    build: mobilenet,
+    preprocessing: 'tf',
+    weights: mobilenetWeights(1.0, 224),
+    metadata: {
+      sizeMB: 16,
+      top1: 0.704,
+      top5: 0.895,
+      parameters: 4_253_864,
+      depth: 55,
+      reference: 'MobileNets: Efficient Convolutional Neural Networks for Mobile Vision Applications (Howard et al., 2017)',
+      checkpoints: MOBILENET_CHECKPOINTS,
+    },
+  },
+});

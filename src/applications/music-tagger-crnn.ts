@@ -9,6 +9,7 @@ import { ArgumentError } from '../errors';
 import { loadWeights, readWeightsSource, type WeightsSource } from '../weights/apply';
 import { convertKeras1Weights, isKeras1File, type Keras1Kernels } from '../weights/keras1';
 import type { WeightsFile } from '../weights/types';
+import type { AudioApplicationEntry } from './application-entry';
 import { apply, sourceInputs } from './common';
 import { checkOptionNames, formatValue } from '../arguments';
 import { resolveWeightsFile } from '../weights/source';
@@ -166,3 +167,21 @@ export async function musicTaggerCRNN(options: MusicTaggerOptions = {}): Promise
   }
   return model;
 }
+
+/** The registry's entry: the one model that tags audio. */
+export const musicTaggerApplications = {
+  MusicTaggerCRNN: {
+    kind: 'audio',
+    kerasName: 'MusicTaggerCRNN',
+    module: 'music_tagger_crnn',
+    build: musicTaggerCRNN,
+    inputShape: MELGRAM_SHAPE,
+    preprocessing: 'none',
+    weights: { top: MSD_WEIGHTS, notop: MSD_WEIGHTS },
+    metadata: {
+      parameters: 400_562,
+      reference: 'Convolutional Recurrent Neural Networks for Music Classification (Choi, Fazekas, Sandler, Cho, ICASSP 2017)',
+      tags: 50,
+    },
+  },
+} satisfies Record<string, AudioApplicationEntry>;

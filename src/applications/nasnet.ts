@@ -4,6 +4,7 @@
 // Keras builds NASNet for channels_last only; tfjs models here are always channels-last.
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError } from '../errors';
+import { builderSpec, imageApplications } from './application-entry';
 import { apply, buildApplication, kerasAutoNames, poolingTop, type BuilderSpec, type BuildContext } from './common';
 import { correctPad } from './imagenet-utils';
 import { type ApplicationOptions, type InputShape } from './types';
@@ -179,17 +180,10 @@ function nasnetWeights(kerasName: string, localName: string): OfficialWeights {
   };
 }
 
-/** The official files of NASNetMobile and NASNetLarge under the names Keras caches them as (for the registry). */
-export const nasnetOfficialWeights = {
-  NASNetMobile: nasnetWeights('NASNetMobile', 'nasnet_mobile'),
-  NASNetLarge: nasnetWeights('NASNetLarge', 'nasnet_large'),
-};
-
 /** Keras picks the official files by the default size alone. */
-const WEIGHTS_BY_DEFAULT_SIZE: Record<number, OfficialWeights> = {
-  [NASNET_MOBILE.defaultSize]: nasnetOfficialWeights.NASNetMobile,
-  [NASNET_LARGE.defaultSize]: nasnetOfficialWeights.NASNetLarge,
-};
+function officialWeightsOfSize(defaultSize: number): OfficialWeights | undefined {
+  return Object.values(nasnetApplications).find((entry) => entry.defaultSize === defaultSize)?.weights;
+}
 
 const CONFIG_OPTIONS: (keyof NASNetConfig)[] = ['penultimateFilters', 'numBlocks', 'stemBlockFilters', 'skipReduction', 'filterMultiplier', 'defaultSize'];
 
@@ -230,20 +224,21 @@ async function buildNASNet(spec: BuilderSpec, config: NASNetConfig, options: App
   return buildApplication(spec, options, nasnetBody(config));
 }
 
-function builderSpec(kerasName: string, defaultName: string, defaultSize: number, extraOptions?: string[]): BuilderSpec {
-  return { kerasName, defaultName, defaultSize, minSize: 32, officialWeights: WEIGHTS_BY_DEFAULT_SIZE[defaultSize], extraOptions };
-}
-
-const NASNET_MOBILE_SPEC = builderSpec('NASNetMobile', 'nasnet_mobile', NASNET_MOBILE.defaultSize);
-const NASNET_LARGE_SPEC = builderSpec('NASNetLarge', 'nasnet_large', NASNET_LARGE.defaultSize);
-
 /**
  * NASNet-A with its architecture arguments, as Keras's `keras.src.applications.nasnet.NASNet` (which
  * `keras.applications` does not export). Official weights exist only for defaultSize 224 and 331.
  */
 export function nasnet(options: NASNetOptions = {}): Promise<tfl.LayersModel> {
   const config = Object.fromEntries(CONFIG_OPTIONS.map((key) => [key, options[key] ?? NASNET_LARGE[key]])) as unknown as NASNetConfig;
-  return buildNASNet(builderSpec('NASNet', 'NASNet', config.defaultSize, CONFIG_OPTIONS), config, options);
+  const spec: BuilderSpec = {
+    kerasName: 'NASNet',
+    defaultName: 'NASNet',
+    defaultSize: config.defaultSize,
+    minSize: 32,
+    officialWeights: officialWeightsOfSize(config.defaultSize),
+    extraOptions: CONFIG_OPTIONS,
+  };
+  return buildNASNet(spec, config, options);
 }
 
 /**
@@ -253,10 +248,32 @@ export function nasnet(options: NASNetOptions = {}): Promise<tfl.LayersModel> {
 export function nasnetMobile(options: ApplicationOptions = {}): Promise<tfl.LayersModel> {
   const withoutTopSize: InputShape = [NASNET_MOBILE.defaultSize, NASNET_MOBILE.defaultSize, 3];
   const fixedSize = options.includeTop === false && options.inputShape == null ? { inputShape: withoutTopSize } : {};
-  return buildNASNet(NASNET_MOBILE_SPEC, NASNET_MOBILE, { ...options, ...fixedSize });
+  return buildNASNet(builderSpec(nasnetApplications.NASNetMobile, { defaultName: 'nasnet_mobile' }), NASNET_MOBILE, { ...options, ...fixedSize });
 }
 
 /** NASNetLarge (Zoph et al., CVPR 2018), as `keras.applications.NASNetLarge`. Default input 331×331×3; preprocessing: tf. */
 export function nasnetLarge(options?: ApplicationOptions): Promise<tfl.LayersModel> {
-  return buildNASNet(NASNET_LARGE_SPEC, NASNET_LARGE, options);
+  return buildNASNet(builderSpec(nasnetApplications.NASNetLarge, { defaultName: 'nasnet_large' }), NASNET_LARGE, options);
 }
+
+const NASNET_PAPER = 'Learning Transferable Architectures for Scalable Image Recognition (Zoph et al., CVPR 2018)';
+
+/** The registry's NASNet entries (figures from keras.io/api/applications). */
+export const nasnetApplications = imageApplications({
+  NASNetMobile: {
+    module: 'nasnet',
+    build: nasnetMobile,
+    preprocessing: 'tf',
+    defaultSize: NASNET_MOBILE.defaultSize,
+    weights: nasnetWeights('NASNetMobile', 'nasnet_mobile'),
+    metadata: { sizeMB: 23, top1: 0.744, top5: 0.919, parameters: 5_326_716, depth: 389, reference: NASNET_PAPER },
+  },
+  NASNetLarge: {
+    module: 'nasnet',
+    build: nasnetLarge,
+    preprocessing: 'tf',
+    defaultSize: NASNET_LARGE.defaultSize,
+    weights: nasnetWeights('NASNetLarge', 'nasnet_large'),
+    metadata: { sizeMB: 343, top1: 0.825, top5: 0.96, parameters: 88_949_818, depth: 533, reference: NASNET_PAPER },
+  },
+});

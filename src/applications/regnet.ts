@@ -8,10 +8,10 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError } from '../errors';
 import { GlobalAveragePooling2D } from '../layers/global-average-pooling2d';
 import { GroupedConv2D } from '../layers/grouped-conv2d';
-import { apply, buildApplication, kerasAutoNames, type BuilderSpec, type BuildContext } from './common';
+import { builderSpec, imageApplications, type ApplicationEntry, type ImageApplicationDeclaration } from './application-entry';
+import { apply, buildApplication, kerasAutoNames, type BuildContext } from './common';
 import { formatValue } from '../arguments';
 import { type ApplicationOptions } from './types';
-import { officialWeights } from './official-weights';
 
 type Tensor = tfl.SymbolicTensor;
 
@@ -147,14 +147,6 @@ function regnetBody({ depths, widths, groupWidth, blockType }: RegNetConfig, inc
 }
 
 function regnet(kerasName: RegNetName): (options?: RegNetOptions) => Promise<tfl.LayersModel> {
-  const spec: BuilderSpec = {
-    kerasName,
-    defaultName: kerasName.toLowerCase(),
-    defaultSize: 224,
-    minSize: 32,
-    officialWeights: officialWeights(kerasName),
-    extraOptions: ['includePreprocessing'],
-  };
   return (options) => {
     const includePreprocessing = options?.includePreprocessing ?? true;
     if (typeof includePreprocessing !== 'boolean') {
@@ -164,6 +156,7 @@ function regnet(kerasName: RegNetName): (options?: RegNetOptions) => Promise<tfl
         ),
       );
     }
+    const spec = builderSpec(regnetApplications[kerasName], { extraOptions: ['includePreprocessing'] });
     return buildApplication(spec, options, regnetBody(CONFIGS[kerasName], includePreprocessing));
   };
 }
@@ -194,3 +187,37 @@ export const regnetY080 = regnet('RegNetY080');
 export const regnetY120 = regnet('RegNetY120');
 export const regnetY160 = regnet('RegNetY160');
 export const regnetY320 = regnet('RegNetY320');
+
+const REGNET_PAPER = 'Designing Network Design Spaces (Radosavovic et al., CVPR 2020)';
+
+function regnetDeclaration(build: ApplicationEntry['build'], parameters: number): ImageApplicationDeclaration {
+  return { module: 'regnet', build, preprocessing: 'none', metadata: { parameters, reference: REGNET_PAPER } };
+}
+
+/** The registry's RegNet entries. */
+export const regnetApplications = imageApplications({
+  RegNetX002: regnetDeclaration(regnetX002, 2_705_640),
+  RegNetX004: regnetDeclaration(regnetX004, 5_194_184),
+  RegNetX006: regnetDeclaration(regnetX006, 6_229_320),
+  RegNetX008: regnetDeclaration(regnetX008, 7_296_968),
+  RegNetX016: regnetDeclaration(regnetX016, 9_233_640),
+  RegNetX032: regnetDeclaration(regnetX032, 15_359_112),
+  RegNetX040: regnetDeclaration(regnetX040, 22_194_312),
+  RegNetX064: regnetDeclaration(regnetX064, 26_283_464),
+  RegNetX080: regnetDeclaration(regnetX080, 39_663_112),
+  RegNetX120: regnetDeclaration(regnetX120, 46_202_440),
+  RegNetX160: regnetDeclaration(regnetX160, 54_389_704),
+  RegNetX320: regnetDeclaration(regnetX320, 107_973_576),
+  RegNetY002: regnetDeclaration(regnetY002, 3_183_844),
+  RegNetY004: regnetDeclaration(regnetY004, 4_371_296),
+  RegNetY006: regnetDeclaration(regnetY006, 6_084_920),
+  RegNetY008: regnetDeclaration(regnetY008, 6_293_056),
+  RegNetY016: regnetDeclaration(regnetY016, 11_255_102),
+  RegNetY032: regnetDeclaration(regnetY032, 19_502_498),
+  RegNetY040: regnetDeclaration(regnetY040, 20_708_928),
+  RegNetY064: regnetDeclaration(regnetY064, 30_665_684),
+  RegNetY080: regnetDeclaration(regnetY080, 39_265_812),
+  RegNetY120: regnetDeclaration(regnetY120, 51_918_928),
+  RegNetY160: regnetDeclaration(regnetY160, 83_712_956),
+  RegNetY320: regnetDeclaration(regnetY320, 145_205_058),
+});

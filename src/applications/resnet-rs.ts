@@ -6,7 +6,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError } from '../errors';
 import { Normalization } from '../layers/normalization';
 import type { WeightsFile } from '../weights/types';
-import { apply, buildApplication, kerasAutoNames, predictions, resolveOptions, type BuilderSpec, type BuildContext } from './common';
+import { builderSpec, imageApplications, type ApplicationEntry, type ImageApplicationDeclaration } from './application-entry';
+import { apply, buildApplication, kerasAutoNames, predictions, resolveOptions, type BuildContext } from './common';
 import { formatValue } from '../arguments';
 import { type ApplicationOptions } from './types';
 import { resolveWeightsFile } from '../weights/source';
@@ -151,10 +152,14 @@ function resnetRS(kerasName: ResNetRSName): (options?: ResNetRSOptions) => Promi
   const variants = officialWeightVariants(kerasName);
   const allowed = Object.keys(variants);
   const largest = allowed.reduce((a, b) => (Number(b.slice('imagenet-i'.length)) > Number(a.slice('imagenet-i'.length)) ? b : a));
-  // The official files are resolved here, not by buildApplication: tf-keras checks the input shape and the top's
-  // activation as for a weights file ('imagenet-i<size>' is not 'imagenet'), so any size ≥ 32 goes with them.
-  const spec: BuilderSpec = { kerasName, defaultName: `resnet-rs-${config.depth}`, defaultSize: 224, minSize: 32, extraOptions: ['includePreprocessing'] };
   return async (options = {}) => {
+    // The official files are resolved here, not by buildApplication: tf-keras checks the input shape and the top's
+    // activation as for a weights file ('imagenet-i<size>' is not 'imagenet'), so any size ≥ 32 goes with them.
+    const spec = builderSpec(resnetRSApplications[kerasName], {
+      defaultName: `resnet-rs-${config.depth}`,
+      officialWeights: undefined,
+      extraOptions: ['includePreprocessing'],
+    });
     const includePreprocessing = options.includePreprocessing ?? true;
     if (typeof includePreprocessing !== 'boolean') {
       throw new ArgumentError(`\`includePreprocessing\` must be true or false. Received: includePreprocessing=${formatValue(includePreprocessing)}`);
@@ -192,3 +197,21 @@ export const resnetRS200 = resnetRS('ResNetRS200');
 export const resnetRS270 = resnetRS('ResNetRS270');
 export const resnetRS350 = resnetRS('ResNetRS350');
 export const resnetRS420 = resnetRS('ResNetRS420');
+
+const RESNET_RS_PAPER = 'Revisiting ResNets: Improved Training and Scaling Strategies (Bello et al., NeurIPS 2021)';
+
+/** An entry's `weights` are the files `'imagenet'` loads: those of the largest training resolution. */
+function resnetRSDeclaration(build: ApplicationEntry['build'], parameters: number): ImageApplicationDeclaration {
+  return { module: 'resnet_rs', build, preprocessing: 'none', metadata: { parameters, reference: RESNET_RS_PAPER } };
+}
+
+/** The registry's ResNetRS entries. */
+export const resnetRSApplications = imageApplications({
+  ResNetRS50: resnetRSDeclaration(resnetRS50, 35_745_288),
+  ResNetRS101: resnetRSDeclaration(resnetRS101, 63_724_296),
+  ResNetRS152: resnetRSDeclaration(resnetRS152, 86_773_256),
+  ResNetRS200: resnetRSDeclaration(resnetRS200, 93_386_248),
+  ResNetRS270: resnetRSDeclaration(resnetRS270, 130_104_520),
+  ResNetRS350: resnetRSDeclaration(resnetRS350, 164_268_360),
+  ResNetRS420: resnetRSDeclaration(resnetRS420, 192_262_216),
+});

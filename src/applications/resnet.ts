@@ -1,9 +1,9 @@
 // ResNet50/101/152 (keras/src/applications/resnet.py) and ResNet50V2/101V2/152V2 (resnet_v2.py):
 // one family function, post-activation (v1) or pre-activation (v2) bottleneck blocks.
 import * as tfl from '@tensorflow/tfjs-layers';
-import { apply, buildApplication, kerasAutoNames, poolingTop, type BuilderSpec, type BuildContext } from './common';
+import { builderSpec, imageApplications } from './application-entry';
+import { apply, buildApplication, kerasAutoNames, poolingTop, type BuildContext } from './common';
 import { type ApplicationOptions } from './types';
-import { officialWeights } from './official-weights';
 
 const BN_EPSILON = 1.001e-5;
 
@@ -101,44 +101,49 @@ function resnetBody(stages: Stages, preact: boolean) {
   };
 }
 
-function resnetSpec(kerasName: string): BuilderSpec {
-  return { kerasName, defaultName: kerasName.toLowerCase(), defaultSize: 224, minSize: 32, officialWeights: officialWeights(kerasName) };
-}
-
 const STAGES_50: Stages = [[64, 3], [128, 4], [256, 6], [512, 3]];
 const STAGES_101: Stages = [[64, 3], [128, 4], [256, 23], [512, 3]];
 const STAGES_152: Stages = [[64, 3], [128, 8], [256, 36], [512, 3]];
 
-const SPECS = Object.fromEntries(
-  ['ResNet50', 'ResNet101', 'ResNet152', 'ResNet50V2', 'ResNet101V2', 'ResNet152V2'].map((n) => [n, resnetSpec(n)]),
-) as Record<string, BuilderSpec>;
-
 /** ResNet50 (He et al., CVPR 2016), as `keras.applications.ResNet50`. Preprocessing: caffe. */
 export function resnet50(options?: ApplicationOptions): Promise<tfl.LayersModel> {
-  return buildApplication(SPECS.ResNet50!, options, resnetBody(STAGES_50, false));
+  return buildApplication(builderSpec(resnetApplications.ResNet50), options, resnetBody(STAGES_50, false));
 }
 
 /** ResNet101, as `keras.applications.ResNet101`. Preprocessing: caffe. */
 export function resnet101(options?: ApplicationOptions): Promise<tfl.LayersModel> {
-  return buildApplication(SPECS.ResNet101!, options, resnetBody(STAGES_101, false));
+  return buildApplication(builderSpec(resnetApplications.ResNet101), options, resnetBody(STAGES_101, false));
 }
 
 /** ResNet152, as `keras.applications.ResNet152`. Preprocessing: caffe. */
 export function resnet152(options?: ApplicationOptions): Promise<tfl.LayersModel> {
-  return buildApplication(SPECS.ResNet152!, options, resnetBody(STAGES_152, false));
+  return buildApplication(builderSpec(resnetApplications.ResNet152), options, resnetBody(STAGES_152, false));
 }
 
 /** ResNet50V2 (He et al., ECCV 2016, pre-activation), as `keras.applications.ResNet50V2`. Preprocessing: tf. */
 export function resnet50V2(options?: ApplicationOptions): Promise<tfl.LayersModel> {
-  return buildApplication(SPECS.ResNet50V2!, options, resnetBody(STAGES_50, true));
+  return buildApplication(builderSpec(resnetApplications.ResNet50V2), options, resnetBody(STAGES_50, true));
 }
 
 /** ResNet101V2, as `keras.applications.ResNet101V2`. Preprocessing: tf. */
 export function resnet101V2(options?: ApplicationOptions): Promise<tfl.LayersModel> {
-  return buildApplication(SPECS.ResNet101V2!, options, resnetBody(STAGES_101, true));
+  return buildApplication(builderSpec(resnetApplications.ResNet101V2), options, resnetBody(STAGES_101, true));
 }
 
 /** ResNet152V2, as `keras.applications.ResNet152V2`. Preprocessing: tf. */
 export function resnet152V2(options?: ApplicationOptions): Promise<tfl.LayersModel> {
-  return buildApplication(SPECS.ResNet152V2!, options, resnetBody(STAGES_152, true));
+  return buildApplication(builderSpec(resnetApplications.ResNet152V2), options, resnetBody(STAGES_152, true));
 }
+
+const RESNET_PAPER = 'Deep Residual Learning for Image Recognition (He et al., CVPR 2016)';
+const RESNET_V2_PAPER = 'Identity Mappings in Deep Residual Networks (He et al., ECCV 2016)';
+
+/** The registry's ResNet entries (figures from keras.io/api/applications). */
+export const resnetApplications = imageApplications({
+  ResNet50: { module: 'resnet', build: resnet50, preprocessing: 'caffe', metadata: { sizeMB: 98, top1: 0.749, top5: 0.921, parameters: 25_636_712, depth: 107, reference: RESNET_PAPER } },
+  ResNet101: { module: 'resnet', build: resnet101, preprocessing: 'caffe', metadata: { sizeMB: 171, top1: 0.764, top5: 0.928, parameters: 44_707_176, depth: 209, reference: RESNET_PAPER } },
+  ResNet152: { module: 'resnet', build: resnet152, preprocessing: 'caffe', metadata: { sizeMB: 232, top1: 0.766, top5: 0.931, parameters: 60_419_944, depth: 311, reference: RESNET_PAPER } },
+  ResNet50V2: { module: 'resnet_v2', build: resnet50V2, preprocessing: 'tf', metadata: { sizeMB: 98, top1: 0.76, top5: 0.93, parameters: 25_613_800, depth: 103, reference: RESNET_V2_PAPER } },
+  ResNet101V2: { module: 'resnet_v2', build: resnet101V2, preprocessing: 'tf', metadata: { sizeMB: 171, top1: 0.772, top5: 0.938, parameters: 44_675_560, depth: 205, reference: RESNET_V2_PAPER } },
+  ResNet152V2: { module: 'resnet_v2', build: resnet152V2, preprocessing: 'tf', metadata: { sizeMB: 232, top1: 0.78, top5: 0.942, parameters: 60_380_648, depth: 307, reference: RESNET_V2_PAPER } },
+});

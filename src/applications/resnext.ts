@@ -5,10 +5,10 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { LambdaSum } from '../layers/lambda-sum';
 import { ArgumentError } from '../errors';
-import { apply, buildApplication, kerasAutoNames, type BuilderSpec, type BuildContext } from './common';
+import { builderSpec, imageApplications, type ApplicationEntry } from './application-entry';
+import { apply, buildApplication, kerasAutoNames, type BuildContext } from './common';
 import { formatValue } from '../arguments';
 import { type ApplicationOptions } from './types';
-import { officialWeights } from './official-weights';
 
 type Tensor = tfl.SymbolicTensor;
 
@@ -82,7 +82,7 @@ export type ResNeXtOptions = Omit<ApplicationOptions, 'classifierActivation'>;
  * The two rules the original adds to the common ones, checked before anything is downloaded: there is no
  * `classifier_activation` argument, and the reshapes of its grouped convolution need a static input size.
  */
-function checkResNeXtOptions(kerasName: string, options: ResNeXtOptions = {}): void {
+function checkResNeXtOptions({ kerasName, defaultSize }: ApplicationEntry, options: ResNeXtOptions = {}): void {
   const given = options as ApplicationOptions;
   if (given.classifierActivation !== undefined) {
     throw new ArgumentError(
@@ -91,7 +91,7 @@ function checkResNeXtOptions(kerasName: string, options: ResNeXtOptions = {}): v
     );
   }
   const includeTop = options.includeTop ?? true;
-  const size = options.inputTensor?.shape.slice(1, 3) ?? options.inputShape?.slice(0, 2) ?? (includeTop ? [224, 224] : [null, null]);
+  const size = options.inputTensor?.shape.slice(1, 3) ?? options.inputShape?.slice(0, 2) ?? (includeTop ? [defaultSize, defaultSize] : [null, null]);
   if (size.some((dim) => dim === null)) {
     throw new ArgumentError(
       `${kerasName} needs a static input size: its grouped convolutions reshape to the feature map's height and width. ` +
@@ -100,21 +100,24 @@ function checkResNeXtOptions(kerasName: string, options: ResNeXtOptions = {}): v
   }
 }
 
-const SPECS = Object.fromEntries(
-  ['ResNeXt50', 'ResNeXt101'].map((kerasName) => [
-    kerasName,
-    { kerasName, defaultName: kerasName.toLowerCase(), defaultSize: 224, minSize: 32, officialWeights: officialWeights(kerasName) },
-  ]),
-) as Record<'ResNeXt50' | 'ResNeXt101', BuilderSpec>;
-
 /** ResNeXt50 (Xie et al., CVPR 2017), as keras_applications 1.0.8's `ResNeXt50`. Preprocessing: torch. */
 export async function resnext50(options?: ResNeXtOptions): Promise<tfl.LayersModel> {
-  checkResNeXtOptions('ResNeXt50', options);
-  return buildApplication(SPECS.ResNeXt50, options, resnextBody([3, 4, 6, 3]));
+  const entry = resnextApplications.ResNeXt50;
+  checkResNeXtOptions(entry, options);
+  return buildApplication(builderSpec(entry), options, resnextBody([3, 4, 6, 3]));
 }
 
 /** ResNeXt101, as keras_applications 1.0.8's `ResNeXt101`. Preprocessing: torch. */
 export async function resnext101(options?: ResNeXtOptions): Promise<tfl.LayersModel> {
-  checkResNeXtOptions('ResNeXt101', options);
-  return buildApplication(SPECS.ResNeXt101, options, resnextBody([3, 4, 23, 3]));
+  const entry = resnextApplications.ResNeXt101;
+  checkResNeXtOptions(entry, options);
+  return buildApplication(builderSpec(entry), options, resnextBody([3, 4, 23, 3]));
 }
+
+const RESNEXT_PAPER = 'Aggregated Residual Transformations for Deep Neural Networks (Xie et al., CVPR 2017)';
+
+/** The registry's ResNeXt entries. */
+export const resnextApplications = imageApplications({
+  ResNeXt50: { module: 'resnext', build: resnext50, preprocessing: 'torch', metadata: { top1: 0.7774, top5: 0.9381, parameters: 25_097_128, reference: RESNEXT_PAPER } },
+  ResNeXt101: { module: 'resnext', build: resnext101, preprocessing: 'torch', metadata: { top1: 0.7873, top5: 0.94294, parameters: 44_315_560, reference: RESNEXT_PAPER } },
+});

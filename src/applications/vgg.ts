@@ -1,8 +1,8 @@
 // VGG16 and VGG19 (keras/src/applications/vgg16.py, vgg19.py): 3×3 convolution blocks and max pooling.
 import * as tfl from '@tensorflow/tfjs-layers';
-import { apply, buildApplication, predictions, type BuilderSpec, type BuildContext } from './common';
+import { builderSpec, imageApplications } from './application-entry';
+import { apply, buildApplication, predictions, type BuildContext } from './common';
 import { type ApplicationOptions } from './types';
-import { officialWeights } from './official-weights';
 
 /** Convolutions per block, for blocks 1–5 (filters 64, 128, 256, 512, 512). */
 const BLOCK_FILTERS = [64, 128, 256, 512, 512];
@@ -41,25 +41,12 @@ function vggBody(convsPerBlock: number[]) {
   };
 }
 
-function vggSpec(kerasName: 'VGG16' | 'VGG19'): BuilderSpec {
-  return {
-    kerasName,
-    defaultName: kerasName.toLowerCase(),
-    defaultSize: 224,
-    minSize: 32,
-    officialWeights: officialWeights(kerasName),
-  };
-}
-
-const VGG16_SPEC = vggSpec('VGG16');
-const VGG19_SPEC = vggSpec('VGG19');
-
 /**
  * VGG16 (Simonyan & Zisserman, ICLR 2015), as `keras.applications.VGG16`.
  * Default input 224×224×3; preprocess with `preprocessInput(x, 'VGG16')` (caffe: BGR, mean-centred).
  */
 export function vgg16(options?: ApplicationOptions): Promise<tfl.LayersModel> {
-  return buildApplication(VGG16_SPEC, options, vggBody([2, 2, 3, 3, 3]));
+  return buildApplication(builderSpec(vggApplications.VGG16), options, vggBody([2, 2, 3, 3, 3]));
 }
 
 /**
@@ -67,5 +54,13 @@ export function vgg16(options?: ApplicationOptions): Promise<tfl.LayersModel> {
  * Default input 224×224×3; preprocess with `preprocessInput(x, 'VGG19')` (caffe: BGR, mean-centred).
  */
 export function vgg19(options?: ApplicationOptions): Promise<tfl.LayersModel> {
-  return buildApplication(VGG19_SPEC, options, vggBody([2, 2, 4, 4, 4]));
+  return buildApplication(builderSpec(vggApplications.VGG19), options, vggBody([2, 2, 4, 4, 4]));
 }
+
+const VGG_PAPER = 'Very Deep Convolutional Networks for Large-Scale Image Recognition (Simonyan & Zisserman, ICLR 2015)';
+
+/** The registry's VGG entries (figures from keras.io/api/applications). */
+export const vggApplications = imageApplications({
+  VGG16: { module: 'vgg16', build: vgg16, preprocessing: 'caffe', metadata: { sizeMB: 528, top1: 0.713, top5: 0.901, parameters: 138_357_544, depth: 16, reference: VGG_PAPER } },
+  VGG19: { module: 'vgg19', build: vgg19, preprocessing: 'caffe', metadata: { sizeMB: 549, top1: 0.713, top5: 0.9, parameters: 143_667_240, depth: 19, reference: VGG_PAPER } },
+});

@@ -1,9 +1,9 @@
 // Xception (keras/src/applications/xception.py): depthwise-separable convolution blocks with
 // 1×1 strided convolution shortcuts in the entry and exit flows, identity shortcuts in the middle flow.
 import * as tfl from '@tensorflow/tfjs-layers';
-import { apply, buildApplication, kerasAutoNames, poolingTop, type BuilderSpec, type BuildContext } from './common';
+import { builderSpec, imageApplications } from './application-entry';
+import { apply, buildApplication, kerasAutoNames, poolingTop, type BuildContext } from './common';
 import { type ApplicationOptions } from './types';
-import { officialWeights } from './official-weights';
 
 type Tensor = tfl.SymbolicTensor;
 
@@ -75,18 +75,22 @@ function xceptionBody(input: Tensor, context: BuildContext): Tensor {
   return poolingTop(x, context, { avg: context.includeTop ? 'avg_pool' : 'global_average_pooling2d', max: 'global_max_pooling2d' });
 }
 
-const XCEPTION_SPEC: BuilderSpec = {
-  kerasName: 'Xception',
-  defaultName: 'xception',
-  defaultSize: 299,
-  minSize: 71,
-  officialWeights: officialWeights('Xception'),
-};
-
 /**
  * Xception (Chollet, CVPR 2017), as `keras.applications.Xception`. Default input 299×299×3, at least 71×71;
  * preprocess with `preprocessInput(x, 'Xception')` (tf: scaled to [-1, 1]).
  */
 export function xception(options?: ApplicationOptions): Promise<tfl.LayersModel> {
-  return buildApplication(XCEPTION_SPEC, options, xceptionBody);
+  return buildApplication(builderSpec(xceptionApplications.Xception), options, xceptionBody);
 }
+
+/** The registry's Xception entry (figures from keras.io/api/applications). */
+export const xceptionApplications = imageApplications({
+  Xception: {
+    module: 'xception',
+    build: xception,
+    preprocessing: 'tf',
+    defaultSize: 299,
+    minSize: 71,
+    metadata: { sizeMB: 88, top1: 0.79, top5: 0.945, parameters: 22_910_480, depth: 81, reference: 'Xception: Deep Learning with Depthwise Separable Convolutions (Chollet, CVPR 2017)' },
+  },
+});
