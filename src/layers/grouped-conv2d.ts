@@ -6,6 +6,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { Conv2D, ConvLayerArgs } from '@tensorflow/tfjs-layers/dist/layers/convolutional';
+import { formatValue } from '../arguments';
+import { ArgumentError } from '../errors';
 
 /** tfjs-layers exports its Conv2D class only as a type; the runtime class is that of any conv2d layer. */
 const TfjsConv2D = tfl.layers.conv2d({ filters: 1, kernelSize: 1 }).constructor as typeof Conv2D;
@@ -22,9 +24,13 @@ export class GroupedConv2D extends TfjsConv2D {
   constructor(args: GroupedConv2DArgs) {
     super(args);
     this.groups = args.groups ?? 1;
-    if (!Number.isInteger(this.groups) || this.groups < 1 || this.filters % this.groups !== 0) {
-      throw new Error(
-        `The number of filters must be evenly divisible by the number of groups. Received: groups=${this.groups}, filters=${this.filters}`,
+    if (!Number.isInteger(this.groups) || this.groups < 1) {
+      throw new ArgumentError(`Conv2D '${this.name}': \`groups\` must be an integer >= 1. Received: groups=${formatValue(args.groups)}`);
+    }
+    if (this.filters % this.groups !== 0) {
+      throw new ArgumentError(
+        `Conv2D '${this.name}': the number of filters must be evenly divisible by the number of groups. ` +
+          `Received: groups=${this.groups}, filters=${this.filters}`,
       );
     }
   }
@@ -34,8 +40,8 @@ export class GroupedConv2D extends TfjsConv2D {
     const shape = inputShape as tfl.Shape;
     const inputChannels = shape[shape.length - 1];
     if (this.dataFormat !== 'channelsLast' || inputChannels == null || inputChannels % this.groups !== 0) {
-      throw new Error(
-        'Grouped convolution needs channels-last input whose channels are evenly divisible by the number of groups. ' +
+      throw new ArgumentError(
+        `Conv2D '${this.name}': a grouped convolution needs channels-last input whose channels are evenly divisible by the number of groups. ` +
           `Received: groups=${this.groups}, input shape ${JSON.stringify(shape)}, dataFormat=${this.dataFormat}`,
       );
     }

@@ -4,6 +4,8 @@
 // not serialise Python code), so this layer does that one kind of sum and reports Keras's class, `Lambda`.
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { formatValue } from '../arguments';
+import { ArgumentError } from '../errors';
 
 export interface LambdaSumArgs {
   /** The axis summed over, counted with the batch axis as 0 (as Python's `x[:, :, :, :, i]` indexes axis 4). */
@@ -18,7 +20,7 @@ export class LambdaSum extends tfl.layers.Layer {
   constructor(args: LambdaSumArgs) {
     super({ name: args.name });
     if (!Number.isInteger(args.axis) || args.axis < 1) {
-      throw new Error(`LambdaSum: axis must be an integer >= 1 (the batch axis is 0). Received: axis=${String(args.axis)}`);
+      throw new ArgumentError(`LambdaSum '${this.name}': \`axis\` must be an integer >= 1 (the batch axis is 0). Received: axis=${formatValue(args.axis)}`);
     }
     this.axis = args.axis;
   }
@@ -26,7 +28,9 @@ export class LambdaSum extends tfl.layers.Layer {
   override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape | tfl.Shape[] {
     const shape = inputShape as tfl.Shape;
     if (this.axis >= shape.length) {
-      throw new Error(`LambdaSum: axis ${this.axis} is out of range for input shape ${JSON.stringify(shape)}`);
+      throw new ArgumentError(
+        `LambdaSum '${this.name}': \`axis\` must be less than the input's rank. Received: axis=${this.axis} for input shape ${JSON.stringify(shape)} (rank ${shape.length})`,
+      );
     }
     return shape.filter((_, i) => i !== this.axis);
   }

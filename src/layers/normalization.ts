@@ -4,6 +4,8 @@
 // (EfficientNet's stem: loaded from the weights file, `count` kept only because Keras saves it).
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { formatValue } from '../arguments';
+import { ArgumentError } from '../errors';
 import type { WeightInitializers } from '../weights/preload';
 
 /** Keras's `backend.epsilon()`. */
@@ -32,14 +34,19 @@ export class Normalization extends tfl.layers.Layer {
   constructor(args: NormalizationArgs = {}) {
     super({ name: args.name });
     this.axis = args.axis ?? -1;
+    if (!Number.isInteger(this.axis)) {
+      throw new ArgumentError(`Normalization '${this.name}': \`axis\` must be an integer. Received: axis=${formatValue(args.axis)}`);
+    }
     if ((args.mean === undefined) !== (args.variance === undefined)) {
-      throw new Error(
-        'When setting values directly, both `mean` and `variance` must be set. ' +
-          `Received: mean=${JSON.stringify(args.mean)} and variance=${JSON.stringify(args.variance)}`,
+      throw new ArgumentError(
+        `Normalization '${this.name}': when setting values directly, both \`mean\` and \`variance\` must be set. ` +
+          `Received: mean=${formatValue(args.mean)} and variance=${formatValue(args.variance)}`,
       );
     }
     if (args.mean && args.mean.length !== args.variance!.length) {
-      throw new Error(`\`mean\` and \`variance\` must have the same length. Received: ${args.mean.length} and ${args.variance!.length}`);
+      throw new ArgumentError(
+        `Normalization '${this.name}': \`mean\` and \`variance\` must have the same length. Received: ${args.mean.length} and ${args.variance!.length}`,
+      );
     }
     this.mean = args.mean;
     this.variance = args.variance;
@@ -51,7 +58,15 @@ export class Normalization extends tfl.layers.Layer {
     const axis = this.axis < 0 ? this.axis + shape.length : this.axis;
     const features = shape[axis];
     if (axis < 0 || axis >= shape.length || features == null) {
-      throw new Error(`Normalization needs a known size along axis ${this.axis}. Received input shape ${JSON.stringify(shape)}`);
+      throw new ArgumentError(
+        `Normalization '${this.name}': the input needs a known size along axis ${this.axis}. Received input shape ${JSON.stringify(shape)}`,
+      );
+    }
+    if (this.mean !== undefined && this.mean.length !== features) {
+      throw new ArgumentError(
+        `Normalization '${this.name}': \`mean\` and \`variance\` must have one value per feature along axis ${this.axis} (${features}). ` +
+          `Received: ${this.mean.length} values for input shape ${JSON.stringify(shape)}`,
+      );
     }
     if (this.mean === undefined) {
       const init = (weight: string, fallback: WeightInitializers[string]) => this.weightInitializers[weight] ?? fallback;

@@ -3,6 +3,8 @@
 // no Keras layer class; the model is named as Keras names the operation (`add`, `multiply_2`, …).
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { formatValue } from '../arguments';
+import { ArgumentError } from '../errors';
 
 export type ScalarOperationKind = 'add' | 'multiply';
 
@@ -21,7 +23,10 @@ export class ScalarOperation extends tfl.layers.Layer {
   constructor(args: ScalarOperationArgs) {
     super({ name: args.name });
     if (args.operation !== 'add' && args.operation !== 'multiply') {
-      throw new Error(`ScalarOperation: operation must be 'add' or 'multiply', got ${String(args.operation)}`);
+      throw new ArgumentError(`ScalarOperation '${this.name}': \`operation\` must be 'add' or 'multiply'. Received: operation=${formatValue(args.operation)}`);
+    }
+    if (typeof args.value !== 'number') {
+      throw new ArgumentError(`ScalarOperation '${this.name}': \`value\` must be a number. Received: value=${formatValue(args.value)}`);
     }
     this.operation = args.operation;
     this.value = args.value;

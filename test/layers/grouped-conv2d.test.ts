@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBackend } from '../../src/backend';
+import { ArgumentError } from '../../src/errors';
 import { GroupedConv2D, type GroupedConv2DArgs } from '../../src/layers/grouped-conv2d';
 import { uniform } from '../helpers/generator';
 
@@ -83,8 +84,16 @@ describe('GroupedConv2D (Keras Conv2D with groups)', () => {
     [model, restored, plain, plainRestored].forEach((m) => m.dispose());
   });
 
-  it('rejects groups that do not divide the filters or the channels', () => {
-    expect(() => new GroupedConv2D({ filters: 6, kernelSize: 3, groups: 4 })).toThrow(/groups=4, filters=6/);
-    expect(() => convModel(3, { filters: 4, kernelSize: 3, groups: 2 })).toThrow(/groups=2/);
+  it('rejects groups that are not a positive integer or do not divide the filters or the channels, naming the layer', () => {
+    expect(() => new GroupedConv2D({ filters: 6, kernelSize: 3, groups: 4, name: 'conv' })).toThrow(
+      new ArgumentError(
+        "Conv2D 'conv': the number of filters must be evenly divisible by the number of groups. Received: groups=4, filters=6",
+      ),
+    );
+    expect(() => new GroupedConv2D({ filters: 6, kernelSize: 3, groups: 0, name: 'conv' })).toThrow(
+      new ArgumentError("Conv2D 'conv': `groups` must be an integer >= 1. Received: groups=0"),
+    );
+    expect(() => convModel(3, { filters: 4, kernelSize: 3, groups: 2 })).toThrow(ArgumentError);
+    expect(() => convModel(3, { filters: 4, kernelSize: 3, groups: 2 })).toThrow(/Conv2D 'conv': .* Received: groups=2, input shape \[null,5,6,3\]/);
   });
 });

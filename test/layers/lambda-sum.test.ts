@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBackend } from '../../src/backend';
+import { ArgumentError } from '../../src/errors';
 import { GroupedConv2D } from '../../src/layers/grouped-conv2d';
 import { LambdaSum } from '../../src/layers/lambda-sum';
 
@@ -34,8 +35,14 @@ describe('LambdaSum', () => {
     model.dispose();
   });
 
-  it('refuses the batch axis', () => {
-    expect(() => new LambdaSum({ axis: 0 })).toThrow(/axis must be an integer >= 1/);
+  it('refuses the batch axis, and an axis past the input\'s rank, naming the layer', () => {
+    expect(() => new LambdaSum({ axis: 0, name: 'reduce' })).toThrow(
+      new ArgumentError("LambdaSum 'reduce': `axis` must be an integer >= 1 (the batch axis is 0). Received: axis=0"),
+    );
+    const x = tfl.input({ shape: [2, 3] });
+    expect(() => new LambdaSum({ axis: 3, name: 'reduce' }).apply(x)).toThrow(
+      new ArgumentError("LambdaSum 'reduce': `axis` must be less than the input's rank. Received: axis=3 for input shape [null,2,3] (rank 3)"),
+    );
   });
 
   it("completes ResNeXt's grouped convolution: DepthwiseConv2D → Reshape → sum = Conv2D(groups)", async () => {

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBackend } from '../../src/backend';
+import { ArgumentError } from '../../src/errors';
 import { Normalization, type NormalizationArgs } from '../../src/layers/normalization';
 
 function normalizationModel(args: NormalizationArgs): tfl.LayersModel {
@@ -64,7 +65,26 @@ describe('Normalization', () => {
     }
   });
 
-  it('needs both constants or neither', () => {
-    expect(() => new Normalization({ mean: [1] })).toThrow(/both `mean` and `variance`/);
+  it('needs both constants or neither, of one length', () => {
+    expect(() => new Normalization({ mean: [1], name: 'norm' })).toThrow(
+      new ArgumentError(
+        "Normalization 'norm': when setting values directly, both `mean` and `variance` must be set. Received: mean=[1] and variance=undefined",
+      ),
+    );
+    expect(() => new Normalization({ mean: [1, 2], variance: [1], name: 'norm' })).toThrow(
+      new ArgumentError("Normalization 'norm': `mean` and `variance` must have the same length. Received: 2 and 1"),
+    );
+  });
+
+  it('refuses constants that do not match the features, and an axis of unknown size', () => {
+    expect(() => normalizationModel({ mean: [0, 0], variance: [1, 1] })).toThrow(
+      new ArgumentError(
+        "Normalization 'normalization': `mean` and `variance` must have one value per feature along axis -1 (3). Received: 2 values for input shape [null,2,3]",
+      ),
+    );
+    expect(() => normalizationModel({ axis: 0 })).toThrow(
+      new ArgumentError("Normalization 'normalization': the input needs a known size along axis 0. Received input shape [null,2,3]"),
+    );
+    expect(() => new Normalization({ axis: 1.5 })).toThrow(ArgumentError);
   });
 });

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBackend } from '../../src/backend';
+import { ArgumentError } from '../../src/errors';
 import { ScalarOperation } from '../../src/layers/scalar-operation';
 
 // x + 3 then × (1/6), as MobileNetV3's hard sigmoid writes it around a ReLU6.
@@ -32,8 +33,13 @@ describe('ScalarOperation', () => {
     model.dispose();
   });
 
-  it('refuses an unknown operation', () => {
-    expect(() => new ScalarOperation({ operation: 'subtract' as never, value: 1 })).toThrow(/'add' or 'multiply'/);
+  it('refuses an unknown operation or a value that is not a number, naming the layer', () => {
+    expect(() => new ScalarOperation({ operation: 'subtract' as never, value: 1, name: 'sub' })).toThrow(
+      new ArgumentError("ScalarOperation 'sub': `operation` must be 'add' or 'multiply'. Received: operation='subtract'"),
+    );
+    expect(() => new ScalarOperation({ operation: 'add', value: '3' as never, name: 'add' })).toThrow(
+      new ArgumentError("ScalarOperation 'add': `value` must be a number. Received: value='3'"),
+    );
   });
 
   it('survives a toJSON → modelFromJSON round trip', async () => {
