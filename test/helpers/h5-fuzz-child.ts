@@ -6,30 +6,18 @@
 //
 // reruns one case. Protocol on stdout: `@@start <seed>` before each case, then one `@@summary <json>`.
 
-import { readFileSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { WeightsFileError } from '../../src/errors';
 import { readWeights } from '../../src/weights/h5';
 import type { WeightsFile } from '../../src/weights/types';
-import { seededRandom } from '../../src/data/seeded-random';
-
-export interface FuzzSpec {
-  file: string;
-  firstSeed: number;
-  count: number;
-}
+import { type FuzzSpec, runChild } from './fuzz-runner';
+import { mutate } from './h5-mutate';
 
 export interface FuzzSummary {
   loaded: number;
   rejected: number;
   /** Cases that threw something other than WeightsFileError, or loaded a different structure. */
   failures: { seed: number; mutation: string; problem: string }[];
-}
-
-interface Mutation {
-  bytes: Uint8Array;
-  description: string;
-  /** Byte ranges [start, end) of the original that changed. */
-  changed: [number, number][];
 }
 
 /** Structure that a mutation must not change without an error: layer names, weight names and shapes. */
@@ -49,29 +37,6 @@ function metadataOffsets(original: Uint8Array, weights: WeightsFile): Uint32Arra
     }
   }
   return Uint32Array.from(Array.from(isData.keys()).filter((i) => isData[i] === 0));
-}
-
-function mutate(original: Uint8Array, metadata: Uint32Array, seed: number): Mutation {
-  const random = seededRandom(seed);
-  const below = (n: number): number => Math.floor(random() * n);
-  const position = (): number => (random() < 0.85 ? metadata[below(metadata.length)]! : below(original.byteLength));
-  const kind = below(10);
-  if (kind === 0) {
-    const length = below(original.byteLength);
-    return { bytes: original.slice(0, length), description: `truncate to ${length}`, changed: [[length, original.length]] };
-  }
-  const bytes = original.slice();
-  if (kind <= 5) {
-    const flips = 1 + below(3);
-    const at = Array.from({ length: flips }, position);
-    for (const p of at) bytes[p] ^= 1 << below(8);
-    return { bytes, description: `flip bits at ${at.join(', ')}`, changed: at.map((p) => [p, p + 1]) };
-  }
-  const start = position();
-  const end = Math.min(original.byteLength, start + 1 + below(16));
-  const fill = [0x00, 0xff, -1][below(3)]!;
-  for (let i = start; i < end; i++) bytes[i] = fill < 0 ? below(256) : fill;
-  return { bytes, description: `overwrite ${start}..${end} with ${fill < 0 ? 'random bytes' : fill}`, changed: [[start, end]] };
 }
 
 /**
@@ -131,11 +96,4 @@ export function runBatch(spec: FuzzSpec, onStart: (seed: number) => void = () =>
   return summary;
 }
 
-const specText = process.env.H5_FUZZ_SPEC;
-if (specText) {
-  // jsfive still warns about some attribute types it cannot decode: thousands of lines for mutated files.
-  console.warn = () => {};
-  const line = (text: string): void => void writeSync(1, `${text}\n`);
-  const summary = runBatch(JSON.parse(specText) as FuzzSpec, (seed) => line(`@@start ${seed}`));
-  line(`@@summary ${JSON.stringify(summary)}`);
-}
+await runChild(runBatch);
