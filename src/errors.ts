@@ -17,3 +17,6 @@ export class WeightsMismatchError extends KerasApplicationsError {}
 
 /** A file could not be downloaded or failed its hash check. */
 export class DownloadError extends KerasApplicationsError {}
+
+/** A file could not be written (a full disk, a missing or read-only folder). A file already at the path was left as it was. */
+export class FileWriteError extends KerasApplicationsError {}

@@ -1,12 +1,12 @@
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfd from '@tensorflow/tfjs-data';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBackend } from '../src/backend';
-import { ArgumentError, WeightsFileError } from '../src/errors';
+import { ArgumentError, FileWriteError, WeightsFileError } from '../src/errors';
 import { imageDatasetFromDirectory } from '../src/data/dataset';
 import { loadImageBatch } from '../src/image/image';
 import { computeFeatures, loadFeatures, saveFeatures, type BottleneckFeatures } from '../src/transfer/bottleneck';
@@ -14,6 +14,7 @@ import { loadWeights } from '../src/weights/apply';
 import { uniform } from './helpers/generator';
 import { describeH5, h5pySkipReason } from './helpers/h5py';
 import { writeImage } from './helpers/image-folder';
+import { mountSmallDisk, smallDiskSkipReason, type SmallDisk } from './helpers/small-disk';
 import { buildTiny, H5_DIR } from './helpers/tiny';
 
 // Six 24 × 24 photos-to-be (generated noise) in two classes; `tiny` with Keras's weights is the frozen base.
@@ -122,14 +123,47 @@ describe('saveFeatures / loadFeatures', () => {
     tf.dispose([loaded.features, loaded.labels!]);
   });
 
-  it('rejects a bad path, a missing file, a file that is not HDF5 and an .h5 without features', async () => {
+  it('rejects a bad path, a missing folder, a missing file, a file that is not HDF5 and an .h5 without features', async () => {
     await expect(saveFeatures('', computed)).rejects.toThrow(ArgumentError);
-    await expect(loadFeatures(join(dir, 'missing.h5'))).rejects.toThrow(/No feature file at '.*missing\.h5'/);
+    await expect(saveFeatures(join(dir, 'missing', 'features.h5'), computed)).rejects.toThrow(FileWriteError);
+    await expect(saveFeatures(join(dir, 'missing', 'features.h5'), computed)).rejects.toThrow(/'.*features\.h5': its folder does not exist \(ENOENT\)/);
+    await expect(loadFeatures(join(dir, 'missing.h5'))).rejects.toThrow(WeightsFileError);
+    await expect(loadFeatures(join(dir, 'missing.h5'))).rejects.toThrow(/Cannot read feature file '.*missing\.h5': no such file/);
     const text = join(dir, 'text.h5');
     writeFileSync(text, 'not HDF5');
     await expect(loadFeatures(text)).rejects.toThrow(WeightsFileError);
     await expect(loadFeatures(text)).rejects.toThrow(/not an HDF5 file/);
     await expect(loadFeatures(`${H5_DIR}tiny_legacy.h5`)).rejects.toThrow(/has no 'features' dataset/);
+  });
+});
+
+describe.skipIf(smallDiskSkipReason !== undefined)(`saveFeatures where it cannot write${smallDiskSkipReason ? ` (skipped: ${smallDiskSkipReason})` : ''}`, () => {
+  let disk: SmallDisk | undefined;
+  afterEach(() => {
+    disk?.unmount();
+    disk = undefined;
+  });
+  const previous = join(dir, 'previous.h5');
+  beforeAll(() => saveFeatures(previous, { features: tf.ones([2, 3]), labels: null, classNames: ['only'] }));
+
+  // Features of 64 KiB: with 8 KiB free HDF5 writes part of them.
+  it.each([0, 8 * 1024])('on a full disk (%i bytes free) throws FileWriteError and keeps the previous file', async (free) => {
+    disk = mountSmallDisk(256 * 1024, { populate: (folder) => copyFileSync(previous, join(folder, 'features.h5')) });
+    disk.fill(free);
+    const path = join(disk.dir, 'features.h5');
+    const features = tf.randomUniform([16, 1024], 0, 1, 'float32', 7);
+    const failure = saveFeatures(path, { features, labels: null, classNames: null });
+    await expect(failure).rejects.toThrow(FileWriteError);
+    await expect(failure).rejects.toThrow(new RegExp(`Cannot write '${path}': .*Nothing was replaced`));
+    expect(readdirSync(disk.dir).sort()).toEqual(['features.h5', 'filler']);
+    expect(readFileSync(path).equals(readFileSync(previous))).toBe(true);
+    features.dispose();
+  });
+
+  it('throws FileWriteError for a read-only folder', async () => {
+    disk = mountSmallDisk(64 * 1024, { readOnly: true });
+    await expect(saveFeatures(join(disk.dir, 'features.h5'), computed)).rejects.toThrow(FileWriteError);
+    await expect(saveFeatures(join(disk.dir, 'features.h5'), computed)).rejects.toThrow(/the file system is read-only \(EROFS\)/);
   });
 });
 

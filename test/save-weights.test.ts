@@ -1,11 +1,11 @@
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBackend } from '../src/backend';
-import { ArgumentError } from '../src/errors';
+import { ArgumentError, FileWriteError, WeightsFileError } from '../src/errors';
 import { LayerScale } from '../src/layers/layer-scale';
 import { Normalization } from '../src/layers/normalization';
 import { loadWeights } from '../src/weights/apply';
@@ -15,6 +15,7 @@ import { saveWeights } from '../src/weights/save';
 import { generatedInput } from './helpers/generator';
 import { relativeError } from './helpers/keras-ref';
 import { describeH5, h5pySkipReason, type H5Description } from './helpers/h5py';
+import { mountSmallDisk, smallDiskSkipReason, type SmallDisk } from './helpers/small-disk';
 import { buildTiny, H5_DIR, tinyReference } from './helpers/tiny';
 
 const KERAS_FILE = `${H5_DIR}tiny_legacy.h5`;
@@ -196,5 +197,80 @@ describe('saveModel / loadModel: tfjs format on disk', () => {
   it('rejects a folder that is not a non-empty string', () => {
     expect(() => modelFiles('')).toThrow(ArgumentError);
     expect(() => modelFiles('')).toThrow(/Invalid dir: "".*path of a folder/);
+  });
+});
+
+/** The files of every folder below `dir` but `skip`, as `folder/name`, each with its bytes. */
+function snapshot(dir: string, skip = 'filler'): Map<string, Buffer> {
+  const files = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile() && entry.name !== skip);
+  return new Map(files.map((entry) => [join(entry.parentPath, entry.name).slice(dir.length + 1), readFileSync(join(entry.parentPath, entry.name))]));
+}
+
+describe.skipIf(smallDiskSkipReason !== undefined)(`saving where the files cannot be written${smallDiskSkipReason ? ` (skipped: ${smallDiskSkipReason})` : ''}`, () => {
+  let disk: SmallDisk | undefined;
+  afterEach(() => {
+    disk?.unmount();
+    disk = undefined;
+  });
+
+  /** tiny with weights other than those of `ourFile` (tfjs's initializers). */
+  const otherTiny = (): tfl.LayersModel => buildTiny();
+
+  // With nothing left HDF5 writes nothing; with some space it writes part of the file.
+  it.each([0, 12 * 1024])('saveWeights on a full disk (%i bytes free) throws FileWriteError and keeps the previous file', async (free) => {
+    disk = mountSmallDisk(256 * 1024, { populate: (dir) => copyFileSync(ourFile, join(dir, 'tiny.h5')) });
+    disk.fill(free);
+    const before = snapshot(disk.dir);
+    const model = otherTiny();
+    const path = join(disk.dir, 'tiny.h5');
+    const failure = saveWeights(model, path);
+    await expect(failure).rejects.toThrow(FileWriteError);
+    await expect(failure).rejects.toThrow(new RegExp(`Cannot write '${path}': .*Nothing was replaced`));
+    expect(snapshot(disk.dir)).toEqual(before);
+    model.dispose();
+  });
+
+  it('saveModel on a full disk throws FileWriteError and keeps the previous model, which still loads', async () => {
+    disk = mountSmallDisk(256 * 1024);
+    const folder = join(disk.dir, 'model');
+    await saveModel(tiny, folder);
+    const before = snapshot(disk.dir);
+    disk.fill(8 * 1024);
+    // 64 KiB of weights, more than the free space and the previous weights.bin together.
+    const larger = tfl.sequential({ layers: [tfl.layers.dense({ units: 256, inputShape: [64] })] });
+    const failure = saveModel(larger, folder);
+    await expect(failure).rejects.toThrow(FileWriteError);
+    await expect(failure).rejects.toThrow(/Cannot write '.*model\/weights\.bin': the disk is full \(ENOSPC\)/);
+    expect(snapshot(disk.dir)).toEqual(before);
+    const reloaded = await loadModel(folder);
+    const input = tinyInput();
+    expect(await outputOf(reloaded, input)).toEqual(await outputOf(tiny, input));
+    tf.dispose(input);
+    [larger, reloaded].forEach((m) => m.dispose());
+  });
+
+  it('throws FileWriteError for a read-only folder, leaving what is there', async () => {
+    disk = mountSmallDisk(256 * 1024, { readOnly: true, populate: (dir) => copyFileSync(ourFile, join(dir, 'tiny.h5')) });
+    const before = snapshot(disk.dir);
+    await expect(saveWeights(tiny, join(disk.dir, 'tiny.h5'))).rejects.toThrow(FileWriteError);
+    await expect(saveWeights(tiny, join(disk.dir, 'tiny.h5'))).rejects.toThrow(/the file system is read-only \(EROFS\)/);
+    await expect(saveModel(tiny, join(disk.dir, 'model'))).rejects.toThrow(/Cannot write '.*model': the file system is read-only/);
+    expect(snapshot(disk.dir)).toEqual(before);
+  });
+});
+
+describe('saving into a missing folder, loading a missing or broken model', () => {
+  it('saveWeights throws FileWriteError naming the path', async () => {
+    const path = join(dir, 'no-such-folder', 'tiny.h5');
+    await expect(saveWeights(tiny, path)).rejects.toThrow(FileWriteError);
+    await expect(saveWeights(tiny, path)).rejects.toThrow(`Cannot write '${path}': its folder does not exist (ENOENT)`);
+  });
+
+  it('loadModel throws WeightsFileError naming the file', async () => {
+    const folder = mkdtempSync(join(dir, 'broken-model-'));
+    await expect(loadModel(folder)).rejects.toThrow(WeightsFileError);
+    await expect(loadModel(folder)).rejects.toThrow(`Cannot load ${join(folder, 'model.json')}: no such file`);
+    writeFileSync(join(folder, 'model.json'), '{"modelTopology": ');
+    await expect(loadModel(folder)).rejects.toThrow(/model\.json: it is not JSON/);
   });
 });

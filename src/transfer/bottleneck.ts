@@ -4,12 +4,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Dataset } from '@tensorflow/tfjs-data';
+import * as jsfive from 'jsfive';
 import { formatValue } from '../arguments';
 import { isNode } from '../env';
 import { ArgumentError, KerasApplicationsError, WeightsFileError } from '../errors';
 import type { ImageBatch } from '../data/dataset';
-import { replaceFile } from '../weights/replace-file';
-import { hdf5HandleProblem } from '../weights/superblock';
+import { readRegularFile } from '../files';
+import { listAttributes } from '../weights/h5-attributes';
+import { type FileBytes, H5Problem, describe, fileBytes, problem, readDataset, within } from '../weights/h5-data';
+import { type H5File, writeHdf5File } from '../weights/save';
+import { SUPERBLOCK_HEADER_BYTES, hdf5Problem, parseSuperblock } from '../weights/superblock';
 
 /** A model's outputs for a dataset, with what the dataset says about them. */
 export interface BottleneckFeatures {
@@ -87,8 +91,6 @@ function concatenate(parts: tf.TypedArray[], Type: Float32ArrayConstructor | Int
   return result;
 }
 
-type H5wasm = typeof import('h5wasm/node').default;
-
 /** A usable path, and Node.js to reach it. */
 function checkPath(path: unknown): asserts path is string {
   if (typeof path !== 'string' || path === '') {
@@ -97,69 +99,139 @@ function checkPath(path: unknown): asserts path is string {
   if (!isNode()) throw new KerasApplicationsError('Feature files are read and written with Node.js (the file system).');
 }
 
-async function openH5(path: unknown, mode: 'r' | 'w'): Promise<InstanceType<H5wasm['File']>> {
-  checkPath(path);
-  const { default: h5wasm } = await import('h5wasm/node');
-  await h5wasm.ready;
-  if (mode === 'r') {
-    // h5wasm opens anything and fails later with an unhelpful message: check the file first.
-    const problem = await readProblem(path);
-    if (problem !== undefined) throw problem;
-  }
-  return new h5wasm.File(path, mode, { libver: ['earliest', 'v110'] });
+/** A dataset's values as read from a file, before they become tensors. */
+interface Values {
+  shape: number[];
+  data: Float32Array | Int32Array;
 }
 
-/** Why `path` cannot be read as HDF5 (missing, not HDF5, truncated), or undefined. */
-async function readProblem(path: string): Promise<Error | undefined> {
-  const { open } = await import('node:fs/promises');
-  const handle = await open(path, 'r').catch(() => undefined);
-  if (handle === undefined) return new ArgumentError(`No feature file at ${formatValue(path)}.`);
-  try {
-    const problem = await hdf5HandleProblem(handle);
-    return problem === undefined ? undefined : new WeightsFileError(`Cannot read feature file ${formatValue(path)}: ${problem}.`);
-  } finally {
-    await handle.close();
-  }
+/** The contents of a features file, read without tfjs. */
+interface FeatureValues {
+  features: Values;
+  labels: Values | null;
+  classNames: string[] | null;
 }
 
 /**
  * Writes features to an `.h5` file h5py reads: float32 dataset `features` `[n, ...]`, dataset `labels` (int32
  * or float32, as computed) when there are labels, and the root attribute `class_names` (UTF-8 strings).
+ * @throws FileWriteError when the file cannot be written (a file already at `path` is then left as it was).
  */
 export async function saveFeatures(path: string, features: BottleneckFeatures): Promise<void> {
   checkPath(path);
-  await replaceFile(path, async (partial) => {
-    const file = await openH5(partial, 'w');
+  const values = (tensor: tf.Tensor): Values => {
+    const data = tensor.dataSync();
+    // int32 stays int32; anything else (bool too) is written as float32.
+    return { shape: tensor.shape, data: data instanceof Int32Array || data instanceof Float32Array ? data : Float32Array.from(data as Uint8Array) };
+  };
+  const meant: FeatureValues = {
+    features: values(features.features),
+    labels: features.labels && values(features.labels),
+    classNames: features.classNames,
+  };
+  const build = async (file: H5File): Promise<void> => {
+    const write = (name: string, { shape, data }: Values) =>
+      file.create_dataset({ name, data, shape, dtype: data instanceof Int32Array ? '<i' : '<f' });
+    write('features', meant.features);
+    if (meant.labels) write('labels', meant.labels);
+    if (meant.classNames) file.create_attribute('class_names', meant.classNames, null, 'S');
+  };
+  const check = async (partial: string): Promise<string | undefined> => {
+    let found: FeatureValues;
     try {
-      const write = (name: string, tensor: tf.Tensor) =>
-        file.create_dataset({ name, data: tensor.dataSync(), shape: tensor.shape, dtype: tensor.dtype === 'int32' ? '<i' : '<f' });
-      write('features', features.features);
-      if (features.labels) write('labels', features.labels);
-      if (features.classNames) file.create_attribute('class_names', features.classNames, null, 'S');
-    } finally {
-      file.close();
+      found = readFeatureValues(await readFeatureFile(partial), partial);
+    } catch (error) {
+      if (error instanceof WeightsFileError) return error.message;
+      throw error;
     }
-  });
+    return differences(meant, found);
+  };
+  await writeHdf5File(path, build, check);
 }
 
-/** Reads a file `saveFeatures` wrote (or any `.h5` with a numeric `features` dataset and optional `labels`). */
-export async function loadFeatures(path: string): Promise<BottleneckFeatures> {
-  const file = await openH5(path, 'r');
-  try {
-    const read = (name: string): tf.Tensor | null => {
-      if (!file.keys().includes(name)) return null;
-      const dataset = file.get(name) as import('h5wasm').Dataset;
-      const { value, shape } = dataset;
-      if (!(value instanceof Float32Array || value instanceof Int32Array || value instanceof Float64Array) || shape === null) {
-        throw new WeightsFileError(`${path}: dataset '${name}' is not a float32, float64 or int32 array (dtype ${formatValue(dataset.dtype)}).`);
-      }
-      return value instanceof Int32Array ? tf.tensor(value, shape, 'int32') : tf.tensor(Float32Array.from(value), shape, 'float32');
-    };
-    const features = read('features');
-    if (features === null) throw new WeightsFileError(`${path} has no 'features' dataset; it was not written by saveFeatures.`);
-    const names = file.attrs['class_names']?.value;
-    return { features, labels: read('labels'), classNames: Array.isArray(names) ? names.map(String) : null };
-  } finally {
-    file.close();
+/** How `found` differs from `meant` (types, shapes, bytes of the values, class names), or undefined. */
+function differences(meant: FeatureValues, found: FeatureValues): string | undefined {
+  const describe = (values: Values | null): string => (values ? `${values.data.constructor.name} [${values.shape.join(', ')}]` : 'none');
+  const bytes = ({ data }: Values): Uint8Array => new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  for (const name of ['features', 'labels'] as const) {
+    const [a, b] = [meant[name], found[name]];
+    if (describe(a) !== describe(b)) return `${name}: expected ${describe(a)}, found ${describe(b)}`;
+    if (a && b && !Buffer.from(bytes(a)).equals(bytes(b))) return `${name}: the values differ`;
   }
+  if (JSON.stringify(meant.classNames) !== JSON.stringify(found.classNames)) return 'class_names differ';
+  return undefined;
+}
+
+/** The bytes of a feature file, or a WeightsFileError naming it. */
+function readFeatureFile(path: string): Promise<Uint8Array> {
+  return readRegularFile(path, { maxBytes: null, fail: (why) => new WeightsFileError(`Cannot read feature file ${formatValue(path)}: ${why}.`) });
+}
+
+/**
+ * Reads a file `saveFeatures` wrote (or any `.h5` with a numeric `features` dataset and optional `labels`).
+ * @throws WeightsFileError naming the file when it is missing, not HDF5, truncated or corrupt.
+ */
+export async function loadFeatures(path: string): Promise<BottleneckFeatures> {
+  checkPath(path);
+  const { features, labels, classNames } = readFeatureValues(await readFeatureFile(path), path);
+  const tensor = ({ data, shape }: Values): tf.Tensor => tf.tensor(data, shape, data instanceof Int32Array ? 'int32' : 'float32');
+  // tidy: the features are freed should the labels fail.
+  const [featureTensor, labelTensor = null] = tf.tidy(() => [features, ...(labels ? [labels] : [])].map(tensor));
+  return { features: featureTensor!, labels: labelTensor, classNames };
+}
+
+/** Element types a features file may hold; jsfive's names, any byte order. */
+const FLOAT_TYPES = /^[<>]f[48]$/;
+const INT32_TYPE = /^[<>]i4$/;
+
+/**
+ * The datasets and class names of a features file, parsed with jsfive and the weights reader's checks (never
+ * h5wasm: on some corrupt files its libhdf5 aborts, or never returns). Float data become float32.
+ */
+function readFeatureValues(bytes: Uint8Array, path: string): FeatureValues {
+  try {
+    const reason = hdf5Problem(bytes.subarray(0, SUPERBLOCK_HEADER_BYTES), bytes.byteLength);
+    if (reason) problem(reason);
+    // jsfive expects the superblock at offset 0; a user block may precede it. `bytes` has a buffer of its own.
+    const start = parseSuperblock(bytes.subarray(0, SUPERBLOCK_HEADER_BYTES))!.offset;
+    const whole = start === 0 ? bytes : bytes.slice(start);
+    const file = fileBytes(whole.buffer as ArrayBuffer, whole.byteLength);
+    const root = within('the HDF5 superblock or root group', () => new jsfive.File(file.buffer, path));
+    const keys = within('the root group', () => root.keys);
+    const read = (name: string): Values | null => {
+      if (!keys.includes(name)) return null;
+      const dataset = within(`/${name}`, () => root.get(name));
+      if (!(dataset instanceof jsfive.Dataset)) problem(`/${name} is not a dataset`);
+      return within(`dataset /${name}`, () => readValues(file, dataset));
+    };
+    const features = read('features') ?? problem("it has no 'features' dataset; it was not written by saveFeatures");
+    return { features, labels: read('labels'), classNames: readClassNames(file, root) };
+  } catch (err) {
+    const detail = err instanceof H5Problem ? err.message : `the HDF5 parser failed (${describe(err)})`;
+    throw new WeightsFileError(`Cannot read feature file ${formatValue(path)}: ${detail}.`);
+  }
+}
+
+function readValues(file: FileBytes, dataset: jsfive.Dataset): Values {
+  const type = dataset._dataobjects.dtype;
+  const isInt32 = typeof type === 'string' && INT32_TYPE.test(type);
+  if (!isInt32 && !(typeof type === 'string' && FLOAT_TYPES.test(type))) {
+    problem(`is not a float32, float64 or int32 array (element type ${formatValue(type)})`);
+  }
+  // readDataset checks the dataset against the file (shape, layout, bounds) and gives float32.
+  const { shape, data } = readDataset(file, dataset);
+  if (!isInt32) return { shape, data };
+  // Only below 2^24 are all int32 values exact in float32: take jsfive's numbers, now that the sizes are checked.
+  const exact: unknown = dataset.value;
+  if (!Array.isArray(exact) || exact.length !== data.length || !exact.every(Number.isInteger)) problem('its values cannot be read');
+  return { shape, data: Int32Array.from(exact as number[]) };
+}
+
+/** The root attribute `class_names` (strings; fixed-length ones lose their NUL padding), or null without. */
+function readClassNames(file: FileBytes, root: jsfive.Group): string[] | null {
+  const attribute = within('the attributes of /', () => listAttributes(file, root)).find((a) => a.name === 'class_names');
+  if (attribute === undefined) return null;
+  const names = within('attribute class_names', () => attribute.read());
+  if (!Array.isArray(names) || !names.every((name) => typeof name === 'string')) problem('attribute class_names is not a list of strings');
+  return names.map((name: string) => name.replace(/\0[^]*$/, ''));
 }

@@ -4,7 +4,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { isNode } from '../env';
-import { ArgumentError, KerasApplicationsError } from '../errors';
+import { ArgumentError, KerasApplicationsError, WeightsFileError } from '../errors';
+import { readRegularFile } from '../files';
+import { asWriteError, replaceFiles } from './replace-file';
 
 const MODEL_JSON = 'model.json';
 const WEIGHTS_BIN = 'weights.bin';
@@ -39,21 +41,28 @@ export function modelFiles(dir: string): tf.io.IOHandler {
         weightsManifest: [{ paths: [WEIGHTS_BIN], weights: weightSpecs }],
       };
       const weights = new Uint8Array(weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(weightData));
-      await fs.mkdir(dir, { recursive: true });
-      await fs.writeFile(join(dir, WEIGHTS_BIN), weights);
-      await fs.writeFile(join(dir, MODEL_JSON), JSON.stringify(json));
+      await makeFolder(dir);
+      // Both files are complete before either replaces a previous one: a failure leaves the previous model.
+      await replaceFiles([join(dir, WEIGHTS_BIN), join(dir, MODEL_JSON)], async ([weightsPartial, jsonPartial]) => {
+        await fs.writeFile(weightsPartial!, weights);
+        await fs.writeFile(jsonPartial!, JSON.stringify(json));
+      });
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
     },
     async load(): Promise<tf.io.ModelArtifacts> {
-      const fs = await import('node:fs/promises');
       const { join } = await import('node:path');
-      const json = JSON.parse(await fs.readFile(join(dir, MODEL_JSON), 'utf8')) as tf.io.ModelJSON;
+      const jsonPath = join(dir, MODEL_JSON);
+      let json: tf.io.ModelJSON;
+      try {
+        json = JSON.parse(new TextDecoder().decode(await readModelFile(jsonPath))) as tf.io.ModelJSON;
+      } catch (error) {
+        if (error instanceof SyntaxError) throw new WeightsFileError(`Cannot load ${jsonPath}: it is not JSON (${error.message}).`);
+        throw error;
+      }
       return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
         const buffers = await Promise.all(
-          manifest.flatMap((group) => group.paths).map(async (path) => {
-            const bytes = await fs.readFile(join(dir, path));
-            return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-          }),
+          // readRegularFile gives an array of its own: its buffer is exactly the file.
+          manifest.flatMap((group) => group.paths).map(async (path) => (await readModelFile(join(dir, path))).buffer as ArrayBuffer),
         );
         return [tf.io.getWeightSpecs(manifest), tf.io.CompositeArrayBuffer.join(buffers)];
       });
@@ -61,7 +70,32 @@ export function modelFiles(dir: string): tf.io.IOHandler {
   };
 }
 
-/** Saves `model` in tfjs's format to the folder `dir` (`model.json`, `weights.bin`). Node.js only. */
+/**
+ * `mkdir -p dir`, failing with a FileWriteError. Not Node's recursive mkdir: that reports every failure as
+ * ENOENT, a read-only file system too.
+ */
+async function makeFolder(dir: string, makeParents = true): Promise<void> {
+  const [fs, { dirname }] = await Promise.all([import('node:fs/promises'), import('node:path')]);
+  try {
+    await fs.mkdir(dir);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'EEXIST') return;
+    if (code !== 'ENOENT' || !makeParents || dirname(dir) === dir) throw asWriteError(error, dir);
+    await makeFolder(dirname(dir));
+    await makeFolder(dir, false);
+  }
+}
+
+/** One of the model's files, or a WeightsFileError naming it. */
+function readModelFile(path: string): Promise<Uint8Array> {
+  return readRegularFile(path, { maxBytes: null, fail: (why) => new WeightsFileError(`Cannot load ${path}: ${why}.`) });
+}
+
+/**
+ * Saves `model` in tfjs's format to the folder `dir` (`model.json`, `weights.bin`). Node.js only.
+ * @throws FileWriteError when the files cannot be written; the previous files in `dir`, if any, are then left as they were.
+ */
 export async function saveModel(model: tfl.LayersModel, dir: string): Promise<tf.io.SaveResult> {
   return model.save(modelFiles(dir));
 }

@@ -3,8 +3,9 @@
 // h5wasm (a WebAssembly HDF5) is imported only when a file is written.
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { isNode } from '../env';
-import { ArgumentError, KerasApplicationsError } from '../errors';
-import { replaceFile } from './replace-file';
+import { ArgumentError, KerasApplicationsError, WeightsFileError } from '../errors';
+import { readWeightsFile } from './h5';
+import { replaceFile, writeError } from './replace-file';
 import type { WeightTensor, WeightsFile } from './types';
 
 /** Keras splits a string-list attribute larger than this into `name0`, `name1`, … (HDF5's object header limit). */
@@ -27,25 +28,33 @@ export interface WriteLegacyWeightsOptions {
 }
 
 type H5Group = import('h5wasm').Group;
+/** An h5wasm file open for writing. */
+export type H5File = import('h5wasm').File;
 
 /**
  * Writes `file` as a Keras legacy weights file: root attributes `layer_names` and `file.attributes`
  * (`backend`, `keras_version`), one group per layer with its `weight_names`, and each weight as a float32
  * dataset at `<layer>/<weight name>` (so `conv1/conv1/kernel`). Strings are ASCII as h5py writes Keras's
  * byte strings. Node.js only.
+ * @throws FileWriteError when the file cannot be written (a file already at `path` is then left as it was).
  */
 export async function writeLegacyWeights(path: string, file: WeightsFile, options: WriteLegacyWeightsOptions = {}): Promise<void> {
   checkPath(path);
+  // Keras's readers (and ours) refuse a file that lists no layers.
+  if (file.layers.length === 0) throw new ArgumentError(`writeLegacyWeights: ${path} would list no layers; a weights file has at least one.`);
   await writeLayers(path, file.attributes, file.layers.map((layer) => layer.name), async (i) => file.layers[i]!.weights, options);
 }
 
-/** The writer: `readLayer(i)` gives the weights of `layerNames[i]` when its turn comes, so only one layer is held. */
-async function writeLayers(
+/**
+ * Writes the HDF5 file at `path` with h5wasm, through replaceFile: `build` fills it, then `check` reads the
+ * closed file back and says how it differs from what `build` meant to write (undefined when it does not).
+ * h5wasm reports no write errors (on a full disk HDF5 prints diagnostics and every call returns as if it had
+ * written), so reading back is what catches them. Node.js only.
+ */
+export async function writeHdf5File(
   path: string,
-  attributes: Record<string, string>,
-  layerNames: string[],
-  readLayer: (index: number) => Promise<WeightTensor[]>,
-  options: WriteLegacyWeightsOptions,
+  build: (file: H5File) => Promise<void>,
+  check: (partialPath: string) => Promise<string | undefined>,
 ): Promise<void> {
   if (!isNode()) throw new KerasApplicationsError('Writing .h5 files needs Node.js (it writes to the file system).');
   const { default: h5wasm } = await import('h5wasm/node');
@@ -53,16 +62,65 @@ async function writeLayers(
   await replaceFile(path, async (partial) => {
     // h5py's default bounds: superblock 0 and symbol-table groups, which every HDF5 reader reads.
     const h5 = new h5wasm.File(partial, 'w', { libver: ['earliest', 'v110'] });
+    if (h5.file_id < 0n) throw writeError(path, 'HDF5 could not create the file', 'check that the disk has free space');
     try {
-      writeStringList(h5, 'layer_names', layerNames);
-      for (const [name, value] of Object.entries(attributes)) h5.create_attribute(name, value, null, 'A');
-      // Keras creates the groups sorted by name; HDF5 lists them by name whatever the order.
-      for (const [i, name] of layerNames.entries()) writeLayer(h5.create_group(name), await readLayer(i));
-      if (options.topLevelGroup) writeLayer(h5.create_group('top_level_model_weights'), []);
+      await build(h5);
     } finally {
       h5.close();
     }
+    const difference = await check(partial);
+    if (difference !== undefined) {
+      throw writeError(path, `the file does not read back as written (${difference}); the disk may be full or failing`, 'free some space or save elsewhere');
+    }
   });
+}
+
+/**
+ * The writer: `readLayer(i)` gives the weights of `layerNames[i]` when its turn comes, so only one layer is
+ * held. What is written is kept as one line per layer, weights by digest, to compare the file against.
+ */
+async function writeLayers(
+  path: string,
+  attributes: Record<string, string>,
+  layerNames: string[],
+  readLayer: (index: number) => Promise<WeightTensor[]>,
+  options: WriteLegacyWeightsOptions,
+): Promise<void> {
+  const { createHash } = await import('node:crypto');
+  const describeLayer = (name: string, weights: WeightTensor[]): string =>
+    `${name}: ${weights.map(({ name, shape, data }) => `${name}[${shape.join(',')}] ${createHash('sha1').update(data).digest('hex')}`).join(' ')}`;
+  const describeAttributes = (values: Record<string, string>): string => JSON.stringify(Object.entries(values).sort());
+  const written = [describeAttributes(attributes)];
+  const build = async (h5: H5File): Promise<void> => {
+    writeStringList(h5, 'layer_names', layerNames);
+    for (const [name, value] of Object.entries(attributes)) h5.create_attribute(name, value, null, 'A');
+    // Keras creates the groups sorted by name; HDF5 lists them by name whatever the order.
+    for (const [i, name] of layerNames.entries()) {
+      const weights = await readLayer(i);
+      writeLayer(h5.create_group(name), weights);
+      written.push(describeLayer(name, weights));
+    }
+    if (options.topLevelGroup) writeLayer(h5.create_group('top_level_model_weights'), []);
+  };
+  const check = async (partial: string): Promise<string | undefined> => {
+    let found: string[];
+    try {
+      const file = await readWeightsFile(partial);
+      found = [describeAttributes(file.attributes), ...file.layers.map((layer) => describeLayer(layer.name, layer.weights))];
+    } catch (error) {
+      if (error instanceof WeightsFileError) return error.message;
+      throw error;
+    }
+    const at = written.findIndex((line, i) => found[i] !== line);
+    if (at >= 0) return `expected ${truncate(written[at]!)}, found ${truncate(found[at] ?? 'nothing')}`;
+    return found.length > written.length ? `found an unexpected ${truncate(found[written.length]!)}` : undefined;
+  };
+  await writeHdf5File(path, build, check);
+}
+
+/** A line of the comparison, short enough for an error message. */
+function truncate(text: string): string {
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 
 /** One layer's `weight_names` and datasets; a name's `/` parts become nested groups, as h5py makes them. */
