@@ -8,7 +8,8 @@ import { getApplication, preprocessInput, type AnyApplicationEntry, type Applica
 import { ArgumentError } from './errors';
 import { compileForInference } from './inference/index';
 import type { Predictor } from './inference/types';
-import { loadImageTensor, type ImageSource } from './image/image';
+import { loadImageTensor, type ImageSource, type LoadImageOptions } from './image/image';
+import { WEIGHTS_DOWNLOAD_OPTION_NAMES } from './weights/source';
 import { decodePredictions, type ImagenetPrediction } from './applications/imagenet-utils';
 import { computeMelgram, type AudioSource } from './audio/melgram';
 import { decodeMusicTags, type MusicTag } from './audio/music-tags';
@@ -31,7 +32,7 @@ export type TagMusicOptions = ClassifyOptions & { model: 'MusicTaggerCRNN' };
 /** An image: a path or file bytes (JPEG, PNG, … as `loadImage` reads), or a `[height, width, 3]` tensor of 0–255 RGB values. */
 export type ClassifyInput = ImageSource | tf.Tensor3D;
 
-const OPTION_NAMES = ['model', 'top', 'weights', 'cacheDir', 'onProgress', 'timeoutMs', 'offline'];
+const OPTION_NAMES = ['model', 'top', 'weights', ...WEIGHTS_DOWNLOAD_OPTION_NAMES];
 const DEFAULT_MODEL: ApplicationName = 'ResNet50';
 
 /** Built models by model name and weights; promises, so that concurrent calls share one build. */
@@ -67,7 +68,8 @@ export async function classify(
   const inputs = Array.isArray(input) ? input : [input];
   if (inputs.length === 0) throw new ArgumentError('`classify` needs at least one input. Received: []');
   // Inputs first, so that a wrong path fails before a weights download.
-  const batch = entry.kind === 'audio' ? await melgramBatch(inputs) : await preparedImageBatch(inputs, entry);
+  const { timeoutMs, deadlineMs, signal } = download;
+  const batch = entry.kind === 'audio' ? await melgramBatch(inputs) : await preparedImageBatch(inputs, entry, { timeoutMs, deadlineMs, signal });
   let scores: tf.Tensor | undefined;
   try {
     const predictor = await loadPredictor(entry.kerasName as ApplicationName, { weights, ...download });
@@ -131,12 +133,16 @@ export async function clearModelCache(): Promise<void> {
   for (const result of built) if (result.status === 'fulfilled') result.value.dispose();
 }
 
-/** The images as one `[n, size, size, 3]` batch at `entry`'s default size, preprocessed for it. */
-export async function preparedImageBatch(inputs: (ClassifyInput | tf.Tensor4D)[], entry: ApplicationEntry): Promise<tf.Tensor4D> {
+/** The images as one `[n, size, size, 3]` batch at `entry`'s default size, preprocessed for it; `fetch` is for image URLs. */
+export async function preparedImageBatch(
+  inputs: (ClassifyInput | tf.Tensor4D)[],
+  entry: ApplicationEntry,
+  fetch: Pick<LoadImageOptions, 'timeoutMs' | 'deadlineMs' | 'signal'> = {},
+): Promise<tf.Tensor4D> {
   const size = entry.defaultSize;
   const loaded = await Promise.allSettled(
     inputs.map(async (input) => {
-      if (!(input instanceof tf.Tensor)) return loadImageTensor(input, { targetSize: [size, size] });
+      if (!(input instanceof tf.Tensor)) return loadImageTensor(input, { targetSize: [size, size], ...fetch });
       if ((input.rank !== 3 && input.rank !== 4) || input.shape.at(-1) !== 3) {
         throw new ArgumentError(
           `An image tensor must be [height, width, 3] or [batch, height, width, 3] RGB values. Received: shape [${input.shape.join(', ')}]`,

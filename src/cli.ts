@@ -3,6 +3,7 @@
 // fill the weights cache for offline use.
 import { realpathSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
@@ -14,7 +15,7 @@ import { BACKEND_ENV_VAR } from './backend';
 import { classify as classifyInputs, preparedImageBatch } from './classify';
 import { ArgumentError, DownloadError, KerasApplicationsError, WeightsFileError, WeightsMismatchError } from './errors';
 import { featureExtractor } from './features';
-import type { DownloadProgress } from './weights/download';
+import { removePartsInProgress, type DownloadProgress } from './weights/download';
 import { resolveWeightsFile } from './weights/source';
 
 /** Where the command writes; `process` by default. */
@@ -458,6 +459,12 @@ function isProgram(): boolean {
 }
 
 if (isProgram()) {
+  // Ctrl-C or a kill during a download: remove its part files, then end as the signal would have (130, 143).
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      void removePartsInProgress().finally(() => process.exit(128 + constants.signals[signal]));
+    });
+  }
   void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -71,6 +71,14 @@ function serve(bytes: Uint8Array, { chunks = 1, delayMs = 0 } = {}): Handler {
       res.write(bytes.subarray(offset, offset + size));
     }
     res.end();
+  };
+}
+
+/** Sends the headers and the first `bytes` bytes of an `announced`-byte body, then nothing until the test ends. */
+function stall(bytes: number, announced = DATA.byteLength): Handler {
+  return (_req, res) => {
+    res.writeHead(200, { 'Content-Length': announced });
+    res.write(randomBytes(bytes));
   };
 }
 
@@ -367,15 +375,71 @@ describe('getFile', () => {
     await writeFile(parentFile, '');
     const fname = `keras-apps-dl-test-${process.pid}-${Date.now()}.bin`;
     const fallback = path.join('/tmp/.keras/models', fname);
+    const warnings: Error[] = [];
+    const listen = (warning: Error) => warnings.push(warning);
+    process.on('warning', listen);
     try {
-      const file = await getFile(fname, `${server.url}/data.bin`, { cacheDir: path.join(parentFile, 'cache'), fileHash: md5(DATA) });
+      const cacheDir = path.join(parentFile, 'cache');
+      const file = await getFile(fname, `${server.url}/data.bin`, { cacheDir, fileHash: md5(DATA) });
       expect(file).toBe(fallback);
       expect(Buffer.compare(await readFile(file), DATA)).toBe(0);
+      // Said once per process, as Keras's warning: the fallback folder is shared by every user.
+      await getFile(`${fname}.2`, `${server.url}/data.bin`, { cacheDir, fileHash: md5(DATA) });
+      await rm(`${fallback}.2`, { force: true });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.map((w) => w.message)).toEqual([
+        `The cache folder ${path.join(cacheDir, 'models')} cannot be written to; downloads go to /tmp/.keras/models, shared by every user of this machine.`,
+      ]);
     } finally {
+      process.off('warning', listen);
       await rm(fallback, { force: true });
       // Remove the folders too, unless something else uses them.
       await rmdir('/tmp/.keras/models').catch(() => {});
       await rmdir('/tmp/.keras').catch(() => {});
+    }
+  });
+
+  it('gives up at once on a cache folder under /proc (where recursive mkdir would spin) and falls back', async () => {
+    const server = await startServer({ '/data.bin': serve(DATA) });
+    const fname = `keras-apps-proc-test-${process.pid}-${Date.now()}.bin`;
+    const fallback = path.join('/tmp/.keras/models', fname);
+    try {
+      const started = Date.now();
+      const file = await getFile(fname, `${server.url}/data.bin`, { cacheDir: '/proc/keras-apps-test', fileHash: md5(DATA) });
+      expect(file).toBe(fallback);
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      await rm(fallback, { force: true });
+    }
+  });
+
+  it('refuses a fileHash that is neither md5 nor sha256 before downloading', async () => {
+    const server = await startServer({ '/data.bin': serve(DATA) });
+    const cacheDir = await tempDir();
+    for (const fileHash of ['abc', md5(DATA).slice(1), `${sha256(DATA)}0`, 'z'.repeat(32)]) {
+      for (const call of [getFile('data.bin', `${server.url}/data.bin`, { cacheDir, fileHash }), fetchBytes(`${server.url}/data.bin`, { fileHash })]) {
+        const error = await call.catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ArgumentError);
+        expect((error as Error).message).toBe(
+          `\`fileHash\` must be an md5 (32 hex digits) or sha256 (64 hex digits) hash, or null. Received: fileHash='${fileHash}'`,
+        );
+      }
+    }
+    expect(server.hits.size).toBe(0);
+  });
+
+  it('names a bad cached copy and its path when it cannot download a good one', async () => {
+    const cacheDir = await tempDir();
+    const cached = path.join(cacheDir, 'models', 'data.bin');
+    await getFile('data.bin', `${(await startServer({ '/data.bin': serve(DATA) })).url}/data.bin`, { cacheDir });
+    const closed = await startServer({});
+    await closed.close();
+    const expected = `The copy at ${cached} is not usable: its md5 is ${md5(DATA)}, but ${md5(H5)} was expected.`;
+    // Offline, and with the server unreachable.
+    for (const offline of [true, false]) {
+      const message = await expectDownloadError(getFile('data.bin', `${closed.url}/data.bin`, { cacheDir, fileHash: md5(H5), offline }));
+      expect(message).toContain(expected);
+      expect(message).toContain(`place it at ${cached}`);
     }
   });
 
@@ -402,6 +466,117 @@ describe('getFile', () => {
     expect(output).toContain('MB/s');
     expect(output.endsWith('\n')).toBe(true);
     expect(written.length).toBeLessThanOrEqual(DATA.byteLength / 1000);
+  });
+});
+
+describe('deadlines, cancellation and size limits', () => {
+  /** Sends a small piece every 50 ms, never finishing within a test. */
+  const trickle: Handler = async (_req, res) => {
+    res.writeHead(200, { 'Content-Length': DATA.byteLength });
+    for (let i = 0; i < 200 && !res.destroyed; i++) {
+      res.write(DATA.subarray(i * 100, (i + 1) * 100));
+      await sleep(50);
+    }
+  };
+
+  it('stops at deadlineMs although bytes keep arriving, and leaves no part file', async () => {
+    const server = await startServer({ '/data.bin': trickle });
+    const cacheDir = await tempDir();
+    const started = Date.now();
+    const message = await expectDownloadError(getFile('data.bin', `${server.url}/data.bin`, { cacheDir, deadlineMs: 400 }));
+    expect(message).toContain('it took longer than 0.4 s (deadlineMs: 400)');
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(await listing(path.join(cacheDir, 'models'))).toEqual([]);
+    await expect(fetchBytes(`${server.url}/data.bin`, { deadlineMs: 300 })).rejects.toThrow(/it took longer than 0\.3 s \(deadlineMs: 300\)/);
+  });
+
+  it("stops when the caller's signal aborts, before or during the download", async () => {
+    const server = await startServer({ '/data.bin': stall(1000) });
+    const cacheDir = await tempDir();
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('user cancelled')), 200);
+    const message = await expectDownloadError(getFile('data.bin', `${server.url}/data.bin`, { cacheDir, signal: controller.signal }));
+    expect(message).toContain("aborted by the caller's signal (user cancelled)");
+    expect(await listing(path.join(cacheDir, 'models'))).toEqual([]);
+    const before = server.hits.get('/data.bin');
+    await expect(fetchBytes(`${server.url}/data.bin`, { signal: AbortSignal.abort() })).rejects.toThrow(/aborted by the caller's signal/);
+    expect(server.hits.get('/data.bin')).toBe(before);
+  });
+
+  it('refuses a body above maxBytes, announced or not', async () => {
+    const server = await startServer({
+      '/announced': serve(DATA),
+      '/chunked': (_req, res) => {
+        res.writeHead(200);
+        res.end(DATA);
+      },
+    });
+    await expect(fetchBytes(`${server.url}/announced`, { maxBytes: 1000 })).rejects.toThrow(
+      `the server announced ${DATA.byteLength} bytes, more than maxBytes (1000)`,
+    );
+    await expect(fetchBytes(`${server.url}/chunked`, { maxBytes: 1000 })).rejects.toThrow('the response is larger than maxBytes (1000 bytes)');
+    expect((await fetchBytes(`${server.url}/chunked`, { maxBytes: DATA.byteLength })).byteLength).toBe(DATA.byteLength);
+  });
+
+  it.each([
+    ['timeoutMs', 0],
+    ['deadlineMs', -5],
+    ['deadlineMs', Number.POSITIVE_INFINITY],
+    ['signal', 'stop'],
+    ['maxBytes', 1.5],
+  ])('checks %s (%j is refused)', async (name, value) => {
+    const error = await fetchBytes('http://127.0.0.1:9/x', { [name]: value } as never).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ArgumentError);
+    expect((error as Error).message).toMatch(new RegExp(`^\`${name}\` must be .*Received: ${name}=`));
+  });
+});
+
+describe('part files of interrupted downloads', () => {
+  /** The pid of a process that has ended. */
+  function deadPid(): number {
+    const child = spawnSync(process.execPath, ['-e', '0']);
+    return child.pid!;
+  }
+
+  it("removes parts whose writing process is gone, and keeps live processes' parts", async () => {
+    const server = await startServer({ '/data.bin': serve(DATA) });
+    const cacheDir = await tempDir();
+    const models = path.join(cacheDir, 'models');
+    const sleeper = spawn('sleep', ['30']);
+    try {
+      await mkdir(models, { recursive: true });
+      const stale = `data.bin.${deadPid()}.abc123.part`;
+      const live = `data.bin.${sleeper.pid}.def456.part`;
+      const other = `other.bin.${deadPid()}.abc123.part`;
+      for (const name of [stale, live, other]) await writeFile(path.join(models, name), 'partial');
+      await getFile('data.bin', `${server.url}/data.bin`, { cacheDir, fileHash: md5(DATA) });
+      expect(await listing(models)).toEqual(['data.bin', live, other].sort());
+    } finally {
+      sleeper.kill();
+    }
+  });
+
+  it.each(['SIGINT', 'SIGTERM'] as const)('the CLI removes its part file on %s and exits as the signal would', async (signal) => {
+    const kerasHome = await tempDir();
+    // Every official path gets the headers and the first bytes, then nothing: the download hangs mid-way.
+    const stalled = http.createServer(stall(100_000, 5_000_000));
+    await new Promise<void>((resolve) => stalled.listen(0, '127.0.0.1', resolve));
+    const mirror = `http://127.0.0.1:${(stalled.address() as AddressInfo).port}`;
+    const env = { ...process.env, KERAS_HOME: kerasHome, KERAS_APPLICATIONS_MIRROR: mirror, KERAS_APPLICATIONS_OFFLINE: '' };
+    const cli = spawn(process.execPath, [path.join(ROOT, 'dist/cli.js'), 'download', 'VGG16', '--variant', 'notop'], { env, stdio: 'ignore' });
+    try {
+      const models = path.join(kerasHome, 'models');
+      for (let i = 0; i < 200 && !(await listing(models)).some((name) => name.endsWith('.part')); i++) await sleep(50);
+      expect((await listing(models)).filter((name) => name.endsWith('.part'))).toHaveLength(1);
+      const exited = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
+      cli.kill(signal);
+      expect(await exited).toBe(128 + os.constants.signals[signal]);
+      expect(await listing(models)).toEqual([]);
+    } finally {
+      cli.kill('SIGKILL');
+      stalled.closeAllConnections();
+      stalled.close();
+    }
   });
 });
 

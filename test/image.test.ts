@@ -229,7 +229,7 @@ describe('loadImage: sources', () => {
   });
 
   it('reports an HTTP error or a refused connection as a DownloadError naming the URL', async () => {
-    await expect(loadImage(`${base}/missing.jpg`)).rejects.toThrow(new DownloadError(`Could not fetch image ${base}/missing.jpg: HTTP 404`));
+    await expect(loadImage(`${base}/missing.jpg`)).rejects.toThrow(new DownloadError(`Could not fetch image ${base}/missing.jpg: HTTP 404 Not Found`));
     // A port that was free a moment ago: nothing listens there.
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
@@ -352,7 +352,7 @@ describe('loadImage: errors', () => {
     await rejects(loadImage(file, { keepAspectRatio: 1 as unknown as boolean }), '`keepAspectRatio` must be a boolean. Received: keepAspectRatio=1');
     await rejects(
       loadImage(file, { target_size: [2, 2] } as LoadImageOptions),
-      'Unknown image option(s) `target_size`. Allowed: targetSize, interpolation, keepAspectRatio, colorMode, maxBytes, maxPixels',
+      'Unknown image option(s) `target_size`. Allowed: targetSize, interpolation, keepAspectRatio, colorMode, maxBytes, maxPixels, timeoutMs, deadlineMs, signal',
     );
     await rejects(loadImage(file, null as unknown as LoadImageOptions), '`options` must be an object. Received: null');
     // A 13×9 image has no centred crop of aspect 1:100 (width:height) at least one pixel wide.

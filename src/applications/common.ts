@@ -9,6 +9,7 @@ import type { WeightsFile } from '../weights/types';
 import { loadWeights, readWeightsSource } from '../weights/apply';
 import { PreloadedWeights, type LayerInitializers } from '../weights/preload';
 import { isMissingFile } from '../env';
+import { WEIGHTS_DOWNLOAD_OPTION_NAMES } from '../weights/source';
 import { obtainInputShape, validateActivation } from './imagenet-utils';
 import { resolveWeightsFile } from '../weights/source';
 import { officialFile, type OfficialWeights } from './official-weights';
@@ -66,7 +67,7 @@ function validateWeights(weights: unknown): void {
 
 const KNOWN_OPTIONS = new Set([
   'includeTop', 'weights', 'inputTensor', 'inputShape', 'pooling', 'classes', 'classifierActivation', 'name',
-  'cacheDir', 'onProgress', 'timeoutMs', 'offline',
+  ...WEIGHTS_DOWNLOAD_OPTION_NAMES,
 ]);
 
 /** Applies Keras's argument rules for `spec` and fills in its defaults. */

@@ -12,7 +12,7 @@ import type { WeightsFile } from '../weights/types';
 import type { AudioApplicationEntry } from './application-entry';
 import { apply, sourceInputs } from './common';
 import { checkOptionNames, formatValue } from '../arguments';
-import { resolveWeightsFile } from '../weights/source';
+import { resolveWeightsFile, WEIGHTS_DOWNLOAD_OPTION_NAMES } from '../weights/source';
 import type { WeightsDownloadOptions, WeightsFileRef } from './official-weights';
 
 /** Mel bands × frames × 1: what `computeMelgram` returns for one clip. */
@@ -45,7 +45,7 @@ export interface MusicTaggerOptions extends WeightsDownloadOptions {
   name?: string;
 }
 
-const KNOWN_OPTIONS = ['weights', 'inputTensor', 'includeTop', 'kernels', 'name', 'cacheDir', 'onProgress', 'timeoutMs', 'offline'];
+const KNOWN_OPTIONS = ['weights', 'inputTensor', 'includeTop', 'kernels', 'name', ...WEIGHTS_DOWNLOAD_OPTION_NAMES];
 
 // Keras 1.1+ BatchNormalization default; its ELU's alpha is 1 and GRU's inner activation the hard sigmoid.
 const BN_EPSILON = 1e-3;

@@ -2,6 +2,7 @@
 // canvas (a 122-byte SVG rendered at 16000², a 33 KB PNG that inflates to 888 MB).
 import { formatValue } from '../arguments';
 import { ArgumentError } from '../errors';
+import type { StreamOptions } from '../weights/download';
 
 /** Pillow's `Image.MAX_IMAGE_PIXELS`: above it a DecompressionBombWarning, above twice it a DecompressionBombError. */
 export const PILLOW_MAX_IMAGE_PIXELS = 89_478_485;
@@ -14,6 +15,9 @@ export interface ImageLimits {
   /** Pillow's rule: a warning above this many pixels, refusal above twice as many; null for no limit. */
   maxPixels: number | null;
 }
+
+/** How an image URL is fetched: the same idle timeout, deadline and abort signal as weight downloads. */
+export type ImageFetchOptions = Pick<StreamOptions, 'timeoutMs' | 'deadlineMs' | 'signal'>;
 
 export const DEFAULT_IMAGE_LIMITS: ImageLimits = { maxBytes: DEFAULT_MAX_IMAGE_BYTES, maxPixels: PILLOW_MAX_IMAGE_PIXELS };
 

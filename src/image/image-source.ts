@@ -4,7 +4,8 @@ import { isNode } from '../env';
 import { ArgumentError, DownloadError } from '../errors';
 import { decodeBmp, isBmp } from './bmp';
 import { decodeInBrowser, decodeWithSharp, fromImageData, isDrawable, isImageDataLike, readDrawable, type ImageDataLike } from './image-decode';
-import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from './image-limits';
+import { DEFAULT_IMAGE_LIMITS, type ImageFetchOptions, type ImageLimits } from './image-limits';
+import { describe as describeError, downloadBytes } from '../weights/download';
 import { readRegularFile } from '../files';
 import type { OpenedImage } from './pil-convert';
 
@@ -25,44 +26,41 @@ export interface BrowserImage {
 }
 
 /** Reads and decodes `source` into the pixels Pillow's `Image.open` would give, within `limits`. */
-export async function openImage(source: ImageSource, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Promise<OpenedImage> {
+export async function openImage(source: ImageSource, limits: ImageLimits = DEFAULT_IMAGE_LIMITS, fetching: ImageFetchOptions = {}): Promise<OpenedImage> {
   if (isImageDataLike(source)) return fromImageData(source);
   if (isDrawable(source)) return readDrawable(source);
-  const { bytes, name } = await readBytes(source, limits);
+  const { bytes, name } = await readBytes(source, limits, fetching);
   // BMP first: sharp cannot read it, and browsers would not give Pillow's pixels for every variant.
   if (isBmp(bytes)) return decodeBmp(bytes, name, limits.maxPixels);
   return isNode() ? decodeWithSharp(bytes, name, limits.maxPixels) : decodeInBrowser(bytes, name, limits.maxPixels);
 }
 
-async function readBytes(source: ImageSource, limits: ImageLimits): Promise<{ bytes: Uint8Array; name: string }> {
+async function readBytes(source: ImageSource, limits: ImageLimits, fetching: ImageFetchOptions): Promise<{ bytes: Uint8Array; name: string }> {
   if (source instanceof Uint8Array) return { bytes: source, name: `<${source.byteLength} bytes>` };
   if (source instanceof ArrayBuffer) return { bytes: new Uint8Array(source), name: `<${source.byteLength} bytes>` };
   // Any scheme followed by '//', and data: URLs; 'C:\\…' stays a path.
   const url = source instanceof URL ? source : typeof source === 'string' && /^([a-z][a-z\d+.-]*:\/\/|data:)/i.test(source) ? new URL(source) : null;
-  if (url && url.protocol !== 'file:') return { bytes: await fetchImage(url), name: `'${url.href}'` };
+  if (url && url.protocol !== 'file:') return { bytes: await fetchImage(url, limits, fetching), name: `'${url.href}'` };
   if (typeof source !== 'string' && !url) {
     throw new ArgumentError(
       `Expected an image path, URL, Uint8Array, ArrayBuffer, ImageData or browser image. Received: ${describe(source)}`,
     );
   }
-  if (!isNode()) return { bytes: await fetchImage(url ?? (source as string)), name: `'${String(source)}'` };
+  if (!isNode()) return { bytes: await fetchImage(url ?? (source as string), limits, fetching), name: `'${String(source)}'` };
   const path = url ? (await import('node:url')).fileURLToPath(url) : (source as string);
   const fail = (why: string) => new ArgumentError(`Cannot read image '${path}': ${why}`);
   return { bytes: await readRegularFile(path, { maxBytes: limits.maxBytes, fail, maxBytesOption: 'maxBytes' }), name: `'${path}'` };
 }
 
-async function fetchImage(url: URL | string): Promise<Uint8Array> {
-  let response: Response;
+/** The image at `url`, fetched like a weights file (idle timeout, deadline, signal, size limit) but never cached. */
+async function fetchImage(url: URL | string, limits: ImageLimits, fetching: ImageFetchOptions): Promise<Uint8Array> {
   try {
-    response = await fetch(url);
+    // A no-op progress callback: images are small, and a terminal bar per image would be noise.
+    return await downloadBytes(String(url), { ...fetching, maxBytes: limits.maxBytes, onProgress: () => {} });
   } catch (error) {
-    // Node's fetch says only 'fetch failed'; the reason (ECONNREFUSED, …) is its cause.
-    const cause = (error as { cause?: unknown }).cause;
-    const why = [error, cause].filter((e): e is Error => e instanceof Error).map((e) => e.message).join(': ');
-    throw new DownloadError(`Could not fetch image ${String(url)}: ${why || String(error)}`);
+    if (error instanceof ArgumentError) throw error;
+    throw new DownloadError(`Could not fetch image ${String(url)}: ${describeError(error)}`);
   }
-  if (!response.ok) throw new DownloadError(`Could not fetch image ${String(url)}: HTTP ${response.status}`);
-  return new Uint8Array(await response.arrayBuffer());
 }
 
 function describe(value: unknown): string {

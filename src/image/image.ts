@@ -1,6 +1,7 @@
 // Keras's `keras.utils.load_img` and `img_to_array`, pixel for pixel: decode (sharp in Node, the browser's
 // decoder in a browser), convert the colours as Pillow does, centre-crop to the target's aspect ratio when
 // asked, and resize with Pillow's filters (src/image/pil-resize.ts). See docs/images.md.
+import { validateStreamOptions } from '../weights/download';
 import { resolveImageLimits } from './image-limits';
 import * as tf from '@tensorflow/tfjs-core';
 import { ensureBackend } from '../backend';
@@ -33,6 +34,12 @@ export interface LoadImageOptions {
    * twice as many. Default Pillow's `Image.MAX_IMAGE_PIXELS`, 89,478,485; null for no limit.
    */
   maxPixels?: number | null;
+  /** For an image URL: give up when no bytes arrive for this long. Default 60 000 ms. */
+  timeoutMs?: number;
+  /** For an image URL: give up when fetching it takes longer than this. Default: no limit. */
+  deadlineMs?: number;
+  /** For an image URL: abandons the fetch when aborted (a DownloadError). */
+  signal?: AbortSignal;
 }
 
 export type ImageDtype = 'float32' | 'int32';
@@ -50,7 +57,7 @@ export type DecodedImage<Data extends Uint8Array | Uint16Array = Uint8Array | Ui
 
 const INTERPOLATIONS: readonly Interpolation[] = ['nearest', 'bilinear', 'bicubic', 'hamming', 'box', 'lanczos'];
 const COLOR_MODES: readonly ColorMode[] = ['rgb', 'grayscale', 'rgba'];
-const LOAD_OPTIONS = ['targetSize', 'interpolation', 'keepAspectRatio', 'colorMode', 'maxBytes', 'maxPixels'];
+const LOAD_OPTIONS = ['targetSize', 'interpolation', 'keepAspectRatio', 'colorMode', 'maxBytes', 'maxPixels', 'timeoutMs', 'deadlineMs', 'signal'];
 const DTYPES: readonly ImageDtype[] = ['float32', 'int32'];
 const DATA_FORMATS: readonly DataFormat[] = ['channels_last', 'channels_first'];
 
@@ -62,8 +69,8 @@ const DATA_FORMATS: readonly DataFormat[] = ['channels_last', 'channels_first'];
 export async function loadImage(source: ImageSource, options?: LoadImageOptions & { colorMode?: 'rgb' | 'rgba' }): Promise<DecodedImage<Uint8Array>>;
 export async function loadImage(source: ImageSource, options?: LoadImageOptions): Promise<DecodedImage>;
 export async function loadImage(source: ImageSource, options: LoadImageOptions = {}): Promise<DecodedImage> {
-  const { targetSize, interpolation, keepAspectRatio, colorMode, limits } = validateLoadOptions(options);
-  const image = convertAsPil(await openImage(source, limits), colorMode);
+  const { targetSize, interpolation, keepAspectRatio, colorMode, limits, fetching } = validateLoadOptions(options);
+  const image = convertAsPil(await openImage(source, limits, fetching), colorMode);
   if (!targetSize || (targetSize[0] === image.height && targetSize[1] === image.width)) return image;
   const [height, width] = targetSize;
   const box = keepAspectRatio ? centreCrop(image, height, width) : undefined;
@@ -186,7 +193,9 @@ function validateLoadOptions(options: LoadImageOptions) {
       `\`targetSize\` must be [height, width], two positive integers, or null. Received: targetSize=${JSON.stringify(targetSize)}`,
     );
   }
-  return { targetSize, interpolation, keepAspectRatio, colorMode, limits: resolveImageLimits(options) };
+  const { timeoutMs, deadlineMs, signal } = options;
+  validateStreamOptions({ timeoutMs, deadlineMs, signal });
+  return { targetSize, interpolation, keepAspectRatio, colorMode, limits: resolveImageLimits(options), fetching: { timeoutMs, deadlineMs, signal } };
 }
 
 function validateArrayOptions({ dtype = 'float32', dataFormat = 'channels_last' }: ImgToArrayOptions, caller: string): Required<ImgToArrayOptions> {

@@ -4,6 +4,7 @@
 // progress progress.ts's.
 // Node-only modules are imported dynamically so that `fetchBytes` still works in a browser bundle.
 
+import { formatValue } from '../arguments';
 import { ArgumentError, DownloadError } from '../errors';
 import { bytesProblem, fileProblem } from './hash';
 import { progressReporter, type DownloadProgress } from './progress';
@@ -21,8 +22,23 @@ export interface GetFileOptions {
   onProgress?: (progress: DownloadProgress) => void;
   /** Give up when no bytes arrive for this long. Default 60 000 ms. */
   timeoutMs?: number;
+  /** Give up when the whole download takes longer than this. Default: no limit. */
+  deadlineMs?: number;
+  /** Abandons the download when aborted; the call then rejects with a DownloadError. */
+  signal?: AbortSignal;
   /** Never touch the network; also on when KERAS_APPLICATIONS_OFFLINE=1. */
   offline?: boolean;
+}
+
+/** How a download streams: the options every function that fetches takes. */
+export type StreamOptions = Pick<GetFileOptions, 'onProgress' | 'timeoutMs' | 'deadlineMs' | 'signal'> & {
+  /** Refuse a response larger than this many bytes; null (the default) for no limit. */
+  maxBytes?: number | null;
+};
+
+export interface FetchBytesOptions extends StreamOptions {
+  /** md5 or sha256 the bytes must have, as for `getFile`. */
+  fileHash?: string | null;
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -45,7 +61,8 @@ export function defaultCacheDir(): string {
 export async function getFile(fname: string, origin: string, options: GetFileOptions = {}): Promise<string> {
   const path = await import('node:path');
   checkPlainFileName(fname, `getFile's fname (for ${origin})`);
-  const hash = options.fileHash ?? null;
+  validateStreamOptions(options);
+  const hash = validateFileHash(options.fileHash);
   const subdir = options.cacheSubdir ?? 'models';
   const preferredFile = path.resolve(await expandHome(options.cacheDir ?? defaultCacheDir()), subdir, fname);
 
@@ -59,13 +76,15 @@ export async function getFile(fname: string, origin: string, options: GetFileOpt
     if (!problem) return target;
   }
 
+  // A bad copy in the cache is named, so that the user knows what to delete or replace.
+  const badCopy = problem === NO_SUCH_FILE ? '' : ` The copy at ${target} is not usable: ${problem}.`;
   const failure = (reason: string) =>
     new DownloadError(
-      `Could not download ${fname} from ${origin} (${reason}). ` +
+      `Could not download ${fname} from ${origin} (${reason}).${badCopy} ` +
         `To use it offline, download it yourself and place it at ${target}`,
     );
   if (isOffline(options)) {
-    throw failure(`offline mode is on, so the network was not tried, and the cache has no usable copy: ${problem}`);
+    throw failure('offline mode is on, so the network was not tried, and the cache has no usable copy');
   }
   try {
     await downloadTo(target, fname, origin, options);
@@ -78,22 +97,59 @@ export async function getFile(fname: string, origin: string, options: GetFileOpt
 }
 
 /** Downloads `url` into memory (browser or Node) and checks it like `getFile` does. */
-export async function fetchBytes(
-  url: string,
-  options: Pick<GetFileOptions, 'onProgress' | 'timeoutMs' | 'fileHash'> = {},
-): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
+export async function fetchBytes(url: string, options: FetchBytesOptions = {}): Promise<Uint8Array> {
+  const hash = validateFileHash(options.fileHash);
+  let bytes: Uint8Array<ArrayBuffer>;
   try {
-    await download(url, options, (chunk) => {
-      chunks.push(chunk);
-    });
+    bytes = await downloadBytes(url, options);
   } catch (error) {
+    if (error instanceof ArgumentError) throw error;
     throw new DownloadError(`Could not download ${url} (${describe(error)})`);
   }
-  const bytes = concat(chunks);
-  const problem = await bytesProblem(bytes, url.split(/[?#]/)[0]!, options.fileHash ?? null);
+  const problem = await bytesProblem(bytes, url.split(/[?#]/)[0]!, hash);
   if (problem) throw new DownloadError(`Downloaded ${url}, but ${problem}`);
   return bytes;
+}
+
+/**
+ * `url`'s body in memory. Fails with a plain Error whose message says why (HTTP status, timeout, size), for
+ * callers that word their own DownloadError; an ArgumentError for bad options.
+ */
+export async function downloadBytes(url: string, options: StreamOptions = {}): Promise<Uint8Array<ArrayBuffer>> {
+  validateStreamOptions(options);
+  const chunks: Uint8Array[] = [];
+  await download(url, options, (chunk) => {
+    chunks.push(chunk);
+  });
+  return concat(chunks);
+}
+
+/** Keras's rule: 32 hex digits are md5, 64 sha256; anything else is refused rather than guessed. */
+function validateFileHash(hash: string | null | undefined): string | null {
+  if (hash === undefined || hash === null) return null;
+  if (typeof hash !== 'string' || !/^([0-9a-f]{32}|[0-9a-f]{64})$/i.test(hash)) {
+    throw new ArgumentError(
+      `\`fileHash\` must be an md5 (32 hex digits) or sha256 (64 hex digits) hash, or null. Received: fileHash=${formatValue(hash)}`,
+    );
+  }
+  return hash;
+}
+
+/** Checks the streaming options (an ArgumentError names the bad one); for callers that take them before fetching. */
+export function validateStreamOptions(options: StreamOptions): void {
+  for (const name of ['timeoutMs', 'deadlineMs'] as const) {
+    const value = options[name];
+    if (value !== undefined && !(typeof value === 'number' && value > 0 && Number.isFinite(value))) {
+      throw new ArgumentError(`\`${name}\` must be a positive number of milliseconds. Received: ${name}=${formatValue(value)}`);
+    }
+  }
+  const { maxBytes, signal } = options;
+  if (maxBytes !== undefined && maxBytes !== null && !(Number.isSafeInteger(maxBytes) && maxBytes > 0)) {
+    throw new ArgumentError(`\`maxBytes\` must be a positive integer or null (no limit). Received: maxBytes=${formatValue(maxBytes)}`);
+  }
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new ArgumentError(`\`signal\` must be an AbortSignal. Received: signal=${formatValue(signal)}`);
+  }
 }
 
 // ---- Cache folder -------------------------------------------------------------------------
@@ -136,13 +192,22 @@ function isOffline(options: GetFileOptions): boolean {
   return options.offline === true || flag === '1' || flag === 'true' || flag === 'yes';
 }
 
-/** `preferred`, created if needed, or `fallback` when `preferred` cannot be written (as Keras does). */
+let fallbackAnnounced = false;
+
+/**
+ * `preferred`, created if needed, or `fallback` when `preferred` cannot be written (as Keras does, and, like
+ * Keras, said once on stderr: the fallback folder is shared by every user of the machine).
+ */
 async function writableFolder(preferred: string, fallback: string): Promise<string> {
   const fs = await import('node:fs/promises');
   for (const folder of [preferred, fallback]) {
     try {
-      await fs.mkdir(folder, { recursive: true });
+      await makeFolders(folder);
       await fs.access(folder, fs.constants.W_OK);
+      if (folder === fallback && !fallbackAnnounced) {
+        fallbackAnnounced = true;
+        process.emitWarning(`The cache folder ${preferred} cannot be written to; downloads go to ${fallback}, shared by every user of this machine.`);
+      }
       return folder;
     } catch {
       // Try the next one.
@@ -151,23 +216,66 @@ async function writableFolder(preferred: string, fallback: string): Promise<stri
   throw new DownloadError(`Neither ${preferred} nor ${fallback} can be created and written to`);
 }
 
+/**
+ * `mkdir -p` one level at a time from the nearest existing folder. Node's recursive mkdir retries forever
+ * where a parent reports ENOENT after being created (as under /proc); this makes at most one try per level.
+ */
+async function makeFolders(folder: string): Promise<void> {
+  const fs = await import('node:fs/promises');
+  const path = await import('node:path');
+  const missing: string[] = [];
+  for (let current = folder; ; current = path.dirname(current)) {
+    const exists = await fs.stat(current).then(
+      () => true,
+      (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+        return false;
+      },
+    );
+    if (exists || path.dirname(current) === current) break;
+    missing.unshift(current);
+  }
+  for (const level of missing) {
+    await fs.mkdir(level).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    });
+  }
+}
+
+const NO_SUCH_FILE = 'there is no such file';
+
 /** Why the cached copy at `file` is not a good one (missing, say), or undefined when it is. */
 async function cachedCopyProblem(file: string, name: string, hash: string | null): Promise<string | undefined> {
+  const fs = await import('node:fs/promises');
   try {
+    // Hashing a FIFO or a device would wait or read forever.
+    if (!(await fs.stat(file)).isFile()) return 'it is not a regular file';
     return await fileProblem(file, name, hash);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' || code === 'ENOTDIR' ? 'there is no such file' : describe(error);
+    return code === 'ENOENT' || code === 'ENOTDIR' ? NO_SUCH_FILE : describe(error);
   }
 }
 
 // ---- Downloading to disk ------------------------------------------------------------------
 
+/** The part files this process is writing now, so that the CLI can remove them when it is interrupted. */
+const partsInProgress = new Set<string>();
+
+/** Removes the part files of the downloads this process has under way (the CLI calls it on SIGINT/SIGTERM). */
+export async function removePartsInProgress(): Promise<void> {
+  const fs = await import('node:fs/promises');
+  await Promise.all([...partsInProgress].map((part) => fs.rm(part, { force: true })));
+  partsInProgress.clear();
+}
+
 /** Downloads into a private temp file next to `target`, verifies it, then renames it into place. */
 async function downloadTo(target: string, fname: string, url: string, options: GetFileOptions): Promise<void> {
   const fs = await import('node:fs/promises');
-  // Unique per call, so concurrent downloads (calls or processes) never share a temp file.
+  await removeStaleParts(target);
+  // Unique per call, so concurrent downloads (calls or processes) never share a temp file; the pid says whose it is.
   const part = `${target}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.part`;
+  partsInProgress.add(part);
   try {
     await downloadToFile(part, url, options);
     const problem = await cachedCopyProblem(part, fname, options.fileHash ?? null);
@@ -176,6 +284,35 @@ async function downloadTo(target: string, fname: string, url: string, options: G
   } catch (error) {
     await fs.rm(part, { force: true });
     throw error;
+  } finally {
+    partsInProgress.delete(part);
+  }
+}
+
+/**
+ * Removes `<target>.<pid>.<id>.part` files left by a process that is gone (killed mid-download); parts of
+ * live processes, which may be downloading the same file right now, are left alone.
+ */
+async function removeStaleParts(target: string): Promise<void> {
+  const fs = await import('node:fs/promises');
+  const path = await import('node:path');
+  const prefix = `${path.basename(target)}.`;
+  const names = await fs.readdir(path.dirname(target)).catch(() => [] as string[]);
+  for (const name of names) {
+    const pid = name.startsWith(prefix) ? /^(\d+)\.[a-z0-9]+\.part$/.exec(name.slice(prefix.length))?.[1] : undefined;
+    const part = path.join(path.dirname(target), name);
+    if (pid === undefined || partsInProgress.has(part) || isRunning(Number(pid))) continue;
+    await fs.rm(part, { force: true });
+  }
+}
+
+function isRunning(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0); // Signal 0 only asks whether the process exists.
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -197,48 +334,61 @@ async function downloadToFile(part: string, url: string, options: GetFileOptions
 
 // ---- Streaming ----------------------------------------------------------------------------
 
-/** Streams `url` into `sink`, aborting when no bytes arrive for `timeoutMs`. */
-async function download(
-  url: string,
-  options: Pick<GetFileOptions, 'onProgress' | 'timeoutMs'>,
-  sink: (chunk: Uint8Array) => void | Promise<void>,
-): Promise<void> {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+/**
+ * Streams `url` into `sink`. Stops when no bytes arrive for `timeoutMs`, when the whole takes longer than
+ * `deadlineMs`, when the caller's `signal` aborts, or when the body grows past `maxBytes`; the error says which.
+ */
+async function download(url: string, options: StreamOptions, sink: (chunk: Uint8Array) => void | Promise<void>): Promise<void> {
+  const { timeoutMs = DEFAULT_TIMEOUT_MS, deadlineMs, signal, maxBytes = null } = options;
   const controller = new AbortController();
-  let timedOut = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const restartTimer = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, timeoutMs);
+  // Why the controller was aborted, once it was: the message the download fails with.
+  let stopReason: string | undefined;
+  const stop = (reason: string) => {
+    stopReason ??= reason;
+    controller.abort();
   };
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+  const restartIdleTimer = () => {
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => stop(`timed out: no data received for ${timeoutMs / 1000} s (timeoutMs: ${timeoutMs})`), timeoutMs);
+  };
+  const deadline =
+    deadlineMs === undefined ? undefined : setTimeout(() => stop(`it took longer than ${deadlineMs / 1000} s (deadlineMs: ${deadlineMs})`), deadlineMs);
+  const onAbort = () => stop(`aborted by the caller's signal${signal?.reason === undefined ? '' : ` (${describe(signal.reason)})`}`);
+  if (signal?.aborted) onAbort();
+  signal?.addEventListener('abort', onAbort);
   const progress = progressReporter(url, options.onProgress);
   let received = 0;
   let total: number | null = null;
   try {
-    restartTimer();
+    if (stopReason) throw new Error(stopReason);
+    restartIdleTimer();
     const response = await fetch(url, { signal: controller.signal });
     if (!response.ok || !response.body) throw new Error(`HTTP ${response.status} ${response.statusText}`.trim());
     total = declaredLength(response);
+    if (maxBytes !== null && total !== null && total > maxBytes) {
+      throw new Error(`the server announced ${total} bytes, more than maxBytes (${maxBytes})`);
+    }
     const reader = response.body.getReader();
     for (;;) {
-      restartTimer();
+      restartIdleTimer();
       const { done, value } = await reader.read().catch((error: unknown) => {
         const of = total === null ? '' : ` of ${total}`;
         throw new Error(`the connection broke after ${received}${of} bytes: ${describe(error)}`);
       });
       if (done) break;
-      await sink(value);
       received += value.byteLength;
+      if (maxBytes !== null && received > maxBytes) throw new Error(`the response is larger than maxBytes (${maxBytes} bytes)`);
+      await sink(value);
       progress.update(received, total);
     }
   } catch (error) {
-    if (timedOut) throw new Error(`timed out: no data received for ${timeoutMs / 1000} s (timeoutMs: ${timeoutMs})`);
+    if (stopReason) throw new Error(stopReason);
     throw error;
   } finally {
-    clearTimeout(timer);
+    clearTimeout(idleTimer);
+    clearTimeout(deadline);
+    signal?.removeEventListener('abort', onAbort);
     controller.abort(); // Frees the connection when we stop early; a no-op once the body is read.
     progress.finish();
   }
@@ -256,7 +406,8 @@ function declaredLength(response: Response): number | null {
   return Number.isSafeInteger(value) && value >= 0 ? value : null;
 }
 
-function describe(error: unknown): string {
+/** An error's message with its cause, which Node's fetch uses for the real reason. */
+export function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   // Node's fetch hides the real reason ("connect ECONNREFUSED …") in `cause`.
   const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';

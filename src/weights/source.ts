@@ -9,7 +9,12 @@ import type { WeightsFileRef } from './types';
 export type WeightsFileSource = string | Uint8Array | ArrayBuffer | WeightsFileRef;
 
 /** The download options passed on to `getFile` (Node) or `fetchBytes` (browser). */
-export type WeightsDownloadOptions = Pick<GetFileOptions, 'cacheDir' | 'onProgress' | 'timeoutMs' | 'offline'>;
+export type WeightsDownloadOptions = Pick<GetFileOptions, 'cacheDir' | 'onProgress' | 'timeoutMs' | 'deadlineMs' | 'signal' | 'offline'>;
+
+/** Their names, for the functions that check their options' names. */
+export const WEIGHTS_DOWNLOAD_OPTION_NAMES: readonly (keyof WeightsDownloadOptions)[] = [
+  'cacheDir', 'onProgress', 'timeoutMs', 'deadlineMs', 'signal', 'offline',
+];
 
 /** Where Keras publishes its weights; `KERAS_APPLICATIONS_MIRROR` may replace it (a local or company mirror). */
 const OFFICIAL_HOST = 'https://storage.googleapis.com/';
@@ -37,11 +42,11 @@ export async function resolveWeightsFile(
  */
 async function downloaded(
   file: { url: string; hash: string | null; fileName?: string },
-  { cacheDir, onProgress, timeoutMs, offline }: WeightsDownloadOptions,
+  { cacheDir, onProgress, timeoutMs, deadlineMs, signal, offline }: WeightsDownloadOptions,
 ): Promise<string | Uint8Array> {
-  if (!isNode()) return fetchBytes(file.url, { fileHash: file.hash, onProgress, timeoutMs });
+  if (!isNode()) return fetchBytes(file.url, { fileHash: file.hash, onProgress, timeoutMs, deadlineMs, signal });
   const fileName = file.fileName ?? cacheFileNameFromUrl(file.url);
-  return getFile(fileName, file.url, { fileHash: file.hash, cacheDir, onProgress, timeoutMs, offline });
+  return getFile(fileName, file.url, { fileHash: file.hash, cacheDir, onProgress, timeoutMs, deadlineMs, signal, offline });
 }
 
 function mirrored(url: string): string {
