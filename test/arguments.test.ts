@@ -112,5 +112,9 @@ describe('registry', () => {
       [f(127.5 - f(103.939)), f(0 - f(116.779)), f(255 - f(123.68))],
     );
     expect(() => preprocessInput(pixel, 'ResNet51')).toThrow(ArgumentError);
+    // The modes are named as well as the models, so a typo in either shows what is allowed.
+    expect(() => preprocessInput(pixel, 'bogus')).toThrow(
+      /^`preprocessInput` takes a mode \('caffe', 'tf', 'torch', 'none'\) or a model name \(VGG16, VGG19, ResNet50, .*, MusicTaggerCRNN\)\. Received: 'bogus'$/,
+    );
   });
 });

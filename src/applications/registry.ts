@@ -2,6 +2,7 @@
 // preprocessing, official files, the figures from keras.io/api/applications); this file puts them in the
 // order `list` shows them.
 import * as tf from '@tensorflow/tfjs-core';
+import { formatValue } from '../arguments';
 import { ArgumentError } from '../errors';
 import type { AnyApplicationEntry } from './application-entry';
 import { convNeXtApplications } from './convnext';
@@ -65,6 +66,12 @@ const MODES: readonly string[] = ['caffe', 'tf', 'torch', 'none'];
 export function preprocessInput(x: tf.Tensor, modeOrModelName: PreprocessMode | ApplicationName | string): tf.Tensor;
 export function preprocessInput(x: PixelArray, modeOrModelName: PreprocessMode | ApplicationName | string): Float32Array;
 export function preprocessInput(x: tf.Tensor | PixelArray, modeOrModelName: string): tf.Tensor | Float32Array {
+  if (!MODES.includes(modeOrModelName) && !(applications as Record<string, unknown>)[modeOrModelName]) {
+    throw new ArgumentError(
+      `\`preprocessInput\` takes a mode (${MODES.map((m) => `'${m}'`).join(', ')}) or a model name ` +
+        `(${Object.keys(applications).join(', ')}). Received: ${formatValue(modeOrModelName)}`,
+    );
+  }
   const mode = MODES.includes(modeOrModelName) ? (modeOrModelName as PreprocessMode) : getApplication(modeOrModelName).preprocessing;
   return x instanceof tf.Tensor ? preprocessWithMode(x, mode) : preprocessWithMode(x, mode);
 }
