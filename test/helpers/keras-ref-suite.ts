@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 import { getApplication } from '../../src/applications/registry';
+import { runsFixtureConfig } from './quick';
 import { builderOptions, checkpointErrors, fixtureInput, generatedWeightsFile, kerasLayerTable, layerTable, loadFixture, outputError } from './keras-ref';
 
 /** Worst errors are appended here so a closing note can quote them. */
@@ -24,7 +25,7 @@ export function describeKerasReference(
   const fixture = loadFixture(builder);
   describe(builder, () => {
     for (const config of fixture.configs) {
-      it(`${config.id}: ${config.call}`, async () => {
+      (runsFixtureConfig(builder, config.id) ? it : it.skip)(`${config.id}: ${config.call}`, async () => {
         const options = { ...builderOptions(config.kwargs), weights: generatedWeightsFile(config) };
         const model = await build(options);
         try {
