@@ -20,3 +20,10 @@ export class DownloadError extends KerasApplicationsError {}
 
 /** A file could not be written (a full disk, a missing or read-only folder). A file already at the path was left as it was. */
 export class FileWriteError extends KerasApplicationsError {}
+
+/**
+ * An inference engine cannot run or export this model: a layer or setting it has no translation for, more
+ * inputs than it takes, or a size beyond its format. The message names the engine, the layer and what it
+ * supports. `compileForInference`'s 'auto' moves on to the next engine.
+ */
+export class UnsupportedModelError extends KerasApplicationsError {}

@@ -102,7 +102,7 @@ export type { FusedPredictor, FusionSummary } from './inference/fused';
 export { useThreadedWasmBackend } from './backend/wasm-threads';
 export { ensureBackend, getBackendChoice, selectBackend } from './backend';
 export type { BackendChoice, BackendName } from './backend';
-export { ArgumentError, DownloadError, FileWriteError, KerasApplicationsError, WeightsFileError, WeightsMismatchError } from './errors';
+export { ArgumentError, DownloadError, FileWriteError, KerasApplicationsError, UnsupportedModelError, WeightsFileError, WeightsMismatchError } from './errors';
 export { exportOnnx, OnnxExportError } from './inference/onnx-export';
 export { onnxPredictor, OnnxRuntimeUnavailableError } from './inference/onnx-runtime';
 export type { OnnxPredictor, OnnxPredictorOptions } from './inference/onnx-runtime';

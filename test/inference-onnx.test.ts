@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { InputShape } from '../src/applications/types';
 import { getApplication } from '../src/applications/registry';
 import { ensureBackend } from '../src/backend';
-import { ArgumentError } from '../src/errors';
+import { ArgumentError, UnsupportedModelError } from '../src/errors';
 import { exportOnnx, OnnxExportError } from '../src/inference/onnx-export';
 import { onnxPredictor, OnnxRuntimeUnavailableError } from '../src/inference/onnx-runtime';
 import { loadWeights } from '../src/weights/apply';
@@ -146,6 +146,13 @@ describe('ONNX export refuses what it cannot translate', () => {
     expect(() => exportOnnx(model)).toThrow(/layer 'bn_rows' of type BatchNormalization: axis 1 \(only the last axis is translated\)/);
     model.dispose();
   });
+
+  it('names an activation it has no translation for', () => {
+    const input = tfl.input({ shape: [4] });
+    const model = tfl.model({ inputs: input, outputs: tfl.layers.dense({ units: 2, activation: 'gelu_new', name: 'scores' }).apply(input) as tfl.SymbolicTensor });
+    expect(() => exportOnnx(model)).toThrow(new OnnxExportError("ONNX export: layer 'scores' of type Dense: activation 'gelu_new' has no ONNX translation"));
+    model.dispose();
+  });
 });
 
 describe('onnxPredictor arguments', () => {
@@ -173,7 +180,7 @@ describe('onnxPredictor arguments', () => {
   it('rejects a model with two inputs (a predictor takes one tensor)', async () => {
     const [a, b] = [tfl.input({ shape: [4], name: 'a' }), tfl.input({ shape: [4], name: 'b' })];
     const model = tfl.model({ inputs: [a, b], outputs: tfl.layers.add().apply([a, b]) as tfl.SymbolicTensor, name: 'pair' });
-    await expect(onnxPredictor(model)).rejects.toThrow(new ArgumentError("model: the onnxruntime engine runs models with one input; 'pair' has 2"));
+    await expect(onnxPredictor(model)).rejects.toThrow(new UnsupportedModelError("model: the onnxruntime engine runs models with one input; 'pair' has 2"));
   });
 
   it('rejects an unknown option', async () => {

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Layer, Node, SymbolicTensor } from '@tensorflow/tfjs-layers/dist/engine/topology';
 import { ArgumentError } from '../errors';
+import { checkLayersModel, checkNotDisposed, checkSingleInput, inputChecker } from './checks';
 import type { Predictor } from './types';
 
 /** What the rewriting did, for tests and for reports. */
@@ -70,9 +71,9 @@ interface Fusable {
  * run as themselves); `dispose()` frees only the folded copies.
  */
 export function fusedPredictor(model: tfl.LayersModel): FusedPredictor {
-  if (model.inputs.length !== 1) {
-    throw new ArgumentError(`model: the tfjs-fused engine runs models with one input; '${model.name}' has ${model.inputs.length}`);
-  }
+  checkLayersModel('fusedPredictor', model);
+  checkSingleInput('tfjs-fused', model);
+  const checkInput = inputChecker(model);
   const calls = topologicalCalls(model);
   const plan = planSteps(model, calls);
   const inputId = model.inputs[0]!.id;
@@ -83,7 +84,8 @@ export function fusedPredictor(model: tfl.LayersModel): FusedPredictor {
     summary: plan.summary,
     // Async, so that a refused input or a disposed predictor rejects the promise rather than throwing.
     async predict(x: tf.Tensor): Promise<tf.Tensor | tf.Tensor[]> {
-      if (disposed) throw new Error('This predictor was disposed');
+      checkNotDisposed('tfjs-fused', disposed);
+      checkInput(x);
       return run(plan.steps, inputId, x, plan.outputs, lastUse);
     },
     dispose(): void {
@@ -316,7 +318,7 @@ function run(steps: Step[], inputId: number, x: tf.Tensor, outputs: number[], la
   try {
     runSteps(steps, inputId, values, lastUse);
   } catch (error) {
-    // A layer rejected the input (a wrong shape): free what was computed, never the caller's input.
+    // A layer failed on the input: free what was computed, never the caller's input.
     for (const [id, tensor] of values) if (id !== inputId) tensor.dispose();
     throw error;
   }

@@ -4,7 +4,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { checkOptionNames, formatValue } from '../arguments';
 import { readEnv, VERBOSE_ENV_VAR } from '../backend';
-import { ArgumentError } from '../errors';
+import { ArgumentError, UnsupportedModelError } from '../errors';
+import { checkLayersModel, inputChecker } from './checks';
 import { fusedPredictor } from './fused';
 import type { InferenceEngine, Predictor } from './types';
 
@@ -29,6 +30,7 @@ const AUTO_ORDER: readonly InferenceEngine[] = ['onnxruntime', 'tfjs-fused', 'tf
  * Set KERAS_APPLICATIONS_VERBOSE=1 to print which engine was chosen and why the others were not.
  */
 export async function compileForInference(model: tfl.LayersModel, options: CompileForInferenceOptions = {}): Promise<Predictor> {
+  checkLayersModel('compileForInference', model);
   checkOptionNames('compileForInference', options, ['engine']);
   const requested = options.engine ?? 'auto';
   if (!ENGINES.includes(requested)) {
@@ -48,7 +50,7 @@ export async function compileForInference(model: tfl.LayersModel, options: Compi
       skipped.push(`${candidate}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
-  throw new Error(`No inference engine could run '${model.name}': ${skipped.join('; ')}`);
+  throw new UnsupportedModelError(`No inference engine could run '${model.name}': ${skipped.join('; ')}`);
 }
 
 function engineFromEnv(): EngineChoice {
@@ -74,11 +76,19 @@ async function startEngine(engine: InferenceEngine, model: tfl.LayersModel): Pro
   }
 }
 
-/** The model's own predict(), behind the Predictor interface. */
+/**
+ * The model's own predict(), behind the Predictor interface. A one-input model's input is checked as the other
+ * engines check it; tfjs's predict checks a model with several.
+ */
 function layersPredictor(model: tfl.LayersModel): Predictor {
+  const checkInput = model.inputs.length === 1 ? inputChecker(model) : undefined;
   return {
     engine: 'tfjs',
-    predict: (x) => Promise.resolve(model.predict(x) as tf.Tensor | tf.Tensor[]),
+    // Async, so that a refused input rejects the promise rather than throwing.
+    async predict(x) {
+      checkInput?.(x);
+      return model.predict(x) as tf.Tensor | tf.Tensor[];
+    },
     dispose: () => {},
   };
 }

@@ -3,17 +3,22 @@
 // inlined. Inputs and outputs keep Keras's NHWC layout; inside, feature maps run NCHW, transposed once.
 import type * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { KerasApplicationsError } from '../errors';
+import { UnsupportedModelError } from '../errors';
+import { checkLayersModel } from './checks';
 import { type Dim, OnnxGraph, type OnnxValue } from './onnx-graph';
 import { LAYER_TRANSLATIONS, UnsupportedConfigError } from './onnx-layers';
 
 /** A layer (or a configuration of it) that ONNX export does not translate; the message names the layer. */
-export class OnnxExportError extends KerasApplicationsError {}
+export class OnnxExportError extends UnsupportedModelError {}
 
 type SymbolicTensor = tfl.SymbolicTensor;
 
-/** The model as ONNX ModelProto bytes (opset 17), the batch size left dynamic. */
+/**
+ * The model as ONNX ModelProto bytes (opset 17), the batch size left dynamic. Throws `OnnxExportError` for a
+ * layer it cannot translate and `UnsupportedModelError` for a model over protobuf's 2 GiB.
+ */
 export function exportOnnx(model: tfl.LayersModel): Uint8Array {
+  checkLayersModel('exportOnnx', model);
   const graph = new OnnxGraph(model.name);
   const known = new Map<SymbolicTensor, OnnxValue>();
   model.inputs.forEach((input, i) => {

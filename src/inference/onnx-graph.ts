@@ -1,6 +1,7 @@
 // An ONNX graph under construction and its encoding as a ModelProto (onnx/onnx.proto, the fields used here).
 // Values keep Keras's logical NHWC meaning; a 4-D value may be stored channels-first (NCHW, what ONNX's
 // convolutions and pools take), and the graph converts between the two layouts once per value, on demand.
+import { UnsupportedModelError } from '../errors';
 import { ProtoWriter } from './proto-writer';
 
 /** The operator set the exported graph declares (LayerNormalization needs 17). */
@@ -120,6 +121,7 @@ export class OnnxGraph {
 
   /** `x`'s name stored channels-first (transposing it once if needed). */
   channelsFirst(x: OnnxValue): string {
+    // A plain Error: only 4-D layers (convolutions, pools, paddings) ask for this layout, so it fires only on a bug here.
     if (x.shape.length !== 4) throw new Error(`ONNX export: a ${x.shape.length}-D value cannot be channels-first`);
     return x.channelsFirst ? x.name : this.transpose(x.name, TO_CHANNELS_FIRST);
   }
@@ -172,7 +174,9 @@ export class OnnxGraph {
     model.message(7, graph);
     model.message(8, new ProtoWriter().string(1, '').varint(2, OPSET));
     if (model.length > MAX_PROTOBUF_BYTES) {
-      throw new Error(`ONNX export: the model takes ${model.length} bytes, more than a protobuf message may (2 GiB)`);
+      throw new UnsupportedModelError(
+        `ONNX export: model '${this.name}' takes ${model.length} bytes, more than a protobuf message may (2 GiB); ONNX's external data files are not written`,
+      );
     }
     return model.finish();
   }

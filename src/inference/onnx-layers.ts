@@ -21,7 +21,10 @@ export interface Produced {
 
 export type LayerTranslation = (context: LayerContext) => Produced;
 
-/** Raised by a translation for a configuration ONNX export does not cover. */
+/**
+ * Raised by a translation for a configuration ONNX export does not cover. Internal: exportOnnx turns it into an
+ * OnnxExportError "layer 'name' of type T: <message> has no ONNX translation", so the message names the setting.
+ */
 export class UnsupportedConfigError extends Error {}
 
 // ---------------------------------------------------------------------------------------------- weights
@@ -29,7 +32,7 @@ export class UnsupportedConfigError extends Error {}
 /** A weight of the layer by its short name (`kernel`, `moving_mean`, …), optionally transposed. */
 function weight(layer: tfl.layers.Layer, short: string, perm?: number[]): { data: Float32Array; shape: number[] } {
   const variable = layer.weights.find((w) => w.originalName.slice(w.originalName.lastIndexOf('/') + 1) === short);
-  if (!variable) throw new UnsupportedConfigError(`layer '${layer.name}' has no weight '${short}'`);
+  if (!variable) throw new UnsupportedConfigError(`a layer without its weight '${short}'`);
   // Not tf.tidy: it would walk every element of the returned typed array looking for tensors.
   const value = perm ? tf.transpose(variable.read(), perm) : variable.read();
   const result = { data: value.dataSync() as Float32Array, shape: value.shape };
@@ -79,7 +82,7 @@ function applyActivation(graph: OnnxGraph, activation: string, x: Produced, rank
       // tfjs's softmax runs over the last axis: the channels, axis 1 when stored channels-first.
       return unary('Softmax', { axis: int(x.channelsFirst ? 1 : rank - 1) });
     default:
-      throw new UnsupportedConfigError(`activation '${activation}' has no ONNX translation`);
+      throw new UnsupportedConfigError(`activation '${activation}'`);
   }
 }
 

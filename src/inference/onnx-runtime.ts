@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { checkOptionNames, formatValue, validateBoolean, validateInteger } from '../arguments';
 import { ArgumentError, KerasApplicationsError } from '../errors';
+import { checkLayersModel, checkNotDisposed, checkSingleInput, inputChecker } from './checks';
 import { exportOnnx } from './onnx-export';
 import type { Predictor } from './types';
 
@@ -46,14 +47,15 @@ async function loadOnnxRuntime(): Promise<OnnxRuntime> {
 
 /**
  * A predictor that runs `model` with ONNX Runtime. The weights are copied into ONNX Runtime's session (the
- * exported bytes are not kept: `exportOnnx` gives them), so the predictor does not need `model` afterwards. Throws `OnnxExportError` for a layer it cannot translate and
+ * exported bytes are not kept: `exportOnnx` gives them), so `model` may be disposed afterwards (its layer graph,
+ * not its weights, still checks input sizes). Throws `OnnxExportError` for a layer it cannot translate and
  * `OnnxRuntimeUnavailableError` without onnxruntime-node, so a caller can fall back to a tfjs engine.
  */
 export async function onnxPredictor(model: tfl.LayersModel, options: OnnxPredictorOptions = {}): Promise<OnnxPredictor> {
+  checkLayersModel('onnxPredictor', model);
   validateOptions(options);
-  if (model.inputs.length !== 1) {
-    throw new ArgumentError(`model: the onnxruntime engine runs models with one input; '${model.name}' has ${model.inputs.length}`);
-  }
+  checkSingleInput('onnxruntime', model);
+  const checkInput = inputChecker(model);
   const ort = await loadOnnxRuntime();
   const onnx = exportOnnx(model);
   const { session, executionProviders } = await startSession(ort, onnx, options);
@@ -64,6 +66,8 @@ export async function onnxPredictor(model: tfl.LayersModel, options: OnnxPredict
     engine: 'onnxruntime',
     executionProviders,
     async predict(x: tf.Tensor): Promise<tf.Tensor | tf.Tensor[]> {
+      checkNotDisposed('onnxruntime', released);
+      checkInput(x);
       const data = x.dtype === 'float32' ? ((await x.data()) as Float32Array) : Float32Array.from(await x.data());
       const results = await session.run({ [inputName!]: new ort.Tensor('float32', data, x.shape) });
       const outputs = session.outputNames.map((name) => {
