@@ -39,20 +39,6 @@ describe.skipIf(ortError)('onnxruntime', () => {
   // Besides one config per family: VGG16's top, whose Flatten must keep Keras's NHWC order.
   describeEngineReference('onnxruntime', compile, [...REPRESENTATIVE_CONFIGS, ['VGG16', 'top_default']], TOLERANCE);
 
-  it("ResNeXt50's grouped convolution (DepthwiseConv2D with a depth multiplier, a 5-D Reshape, LambdaSum)", async () => {
-    const config = fixtureConfig('ResNeXt50', 'notop_avg_128x160');
-    const weights = generatedWeightsFile(config);
-    const model = await getApplication('ResNeXt50').build({ ...builderOptions(config.kwargs), weights });
-    const predictor = await compile(model);
-    model.dispose();
-    const input = fixtureInput(config);
-    const output = (await predictor.predict(input)) as tf.Tensor;
-    expect(output.shape).toEqual(config.numerics.output.shape);
-    expect(outputError(config, await output.data())).toBeLessThanOrEqual(TOLERANCE);
-    tf.dispose([input, output]);
-    predictor.dispose();
-  });
-
   it('fails on a layer it cannot translate, so compileForInference falls back to another engine', async () => {
     const model = upsamplingModel();
     await expect(onnxPredictor(model)).rejects.toThrow(OnnxExportError);
