@@ -179,7 +179,7 @@ async function setBackend(tfName: string): Promise<string | undefined> {
   const warn = console.warn;
   console.warn = (...args: unknown[]) => warnings.push(args.map(String).join(' ').split('\n')[0]);
   try {
-    if (await tf.setBackend(tfName)) return undefined;
+    if (await keepingProcessHandlers(() => tf.setBackend(tfName))) return undefined;
   } finally {
     console.warn = warn;
   }
@@ -211,6 +211,27 @@ function record(choice: BackendChoice): BackendChoice {
     console.error(`keras-applications: using the '${choice.backend}' backend [${steps.join('; ')}]`);
   }
   return choice;
+}
+
+const PROCESS_ERROR_EVENTS = ['uncaughtException', 'unhandledRejection'] as const;
+
+/**
+ * Runs `start` (a backend's start-up) and then removes the process-wide error handlers it added: the wasm
+ * backend's Emscripten module installs handlers that rethrow every uncaught error of the user's program, which then
+ * exits with code 7 after printing the module's minified source instead of the user's own stack.
+ */
+export async function keepingProcessHandlers<T>(start: () => Promise<T>): Promise<T> {
+  const proc = (globalThis as { process?: NodeJS.Process }).process;
+  if (!isNode() || !proc) return start();
+  const listeners = (event: string) => proc.listeners(event as 'uncaughtException') as ((...args: unknown[]) => void)[];
+  const before = new Map(PROCESS_ERROR_EVENTS.map((event) => [event, new Set(listeners(event))]));
+  try {
+    return await start();
+  } finally {
+    for (const event of PROCESS_ERROR_EVENTS) {
+      for (const listener of listeners(event)) if (!before.get(event)!.has(listener)) proc.removeListener(event, listener);
+    }
+  }
 }
 
 /** A non-empty environment variable (trimmed), in Node; undefined elsewhere or when unset. */

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { formatValue } from '../arguments';
 import { isNode } from '../env';
+import { keepingProcessHandlers } from './index';
 import { ArgumentError, KerasApplicationsError } from '../errors';
 
 /** tfjs-backend-wasm pre-starts 8 pthread workers; a larger pool cannot start. */
@@ -57,7 +58,7 @@ export async function useThreadedWasmBackend(threads?: number): Promise<number> 
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', threads > 1);
   wasm.setThreadsCount(threads);
   try {
-    if (!(await tf.setBackend('wasm'))) {
+    if (!(await keepingProcessHandlers(() => tf.setBackend('wasm')))) {
       // Leave tfjs's Node default for whoever starts the wasm backend next.
       tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
       throw new KerasApplicationsError('the threaded wasm backend did not start (see the warning tfjs printed)');
