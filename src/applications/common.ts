@@ -239,3 +239,22 @@ export function apply(layer: tfl.layers.Layer, x: tfl.SymbolicTensor | tfl.Symbo
   return layer.apply(x) as tfl.SymbolicTensor;
 }
 
+export interface BiasFreeConvOptions {
+  strides?: number;
+  padding?: 'same' | 'valid';
+  /** For a model built without weights; Keras's families differ here (NASNet uses He normal). */
+  kernelInitializer?: 'heNormal';
+}
+
+/** The bias-free Conv2D most families put before a BatchNormalization, with its values from the weights file if one is loaded. */
+export function biasFreeConv(
+  context: BuildContext,
+  x: tfl.SymbolicTensor,
+  filters: number,
+  kernelSize: number,
+  name: string,
+  { strides = 1, padding = 'same', kernelInitializer }: BiasFreeConvOptions = {},
+): tfl.SymbolicTensor {
+  const initializer = kernelInitializer ? { kernelInitializer } : {};
+  return apply(tfl.layers.conv2d({ filters, kernelSize, strides, padding, useBias: false, name, ...initializer, ...context.init(name) }), x);
+}

@@ -4,7 +4,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { Normalization } from '../layers/normalization';
 import { builderSpec, imageApplications } from './application-entry';
-import { apply, buildApplication, kerasAutoNames, poolingTop, predictions, type BuildContext } from './common';
+import { apply, biasFreeConv, buildApplication, kerasAutoNames, poolingTop, predictions, type BiasFreeConvOptions, type BuildContext } from './common';
 import { correctPad } from './imagenet-utils';
 import { type ApplicationOptions } from './types';
 
@@ -60,19 +60,8 @@ function roundRepeats(repeats: number, depth: number): number {
  */
 export function layerKit(context: BuildContext, bnMomentum = 0.99) {
   return {
-    conv: (x: tfl.SymbolicTensor, filters: number, kernelSize: number, name: string, opts: { strides?: number; padding?: 'same' | 'valid' } = {}) =>
-      apply(
-        tfl.layers.conv2d({
-          filters,
-          kernelSize,
-          strides: opts.strides ?? 1,
-          padding: opts.padding ?? 'same',
-          useBias: false,
-          name,
-          ...context.init(name),
-        }),
-        x,
-      ),
+    conv: (x: tfl.SymbolicTensor, filters: number, kernelSize: number, name: string, opts: BiasFreeConvOptions = {}) =>
+      biasFreeConv(context, x, filters, kernelSize, name, opts),
     depthwise: (x: tfl.SymbolicTensor, kernelSize: number, strides: number, padding: 'same' | 'valid', name: string) =>
       apply(tfl.layers.depthwiseConv2d({ kernelSize, strides, padding, useBias: false, name, ...context.init(name) }), x),
     bn: (x: tfl.SymbolicTensor, name: string) =>

@@ -5,7 +5,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError } from '../errors';
 import { builderSpec, imageApplications } from './application-entry';
-import { apply, buildApplication, kerasAutoNames, poolingTop, type BuilderSpec, type BuildContext } from './common';
+import { apply, biasFreeConv, buildApplication, kerasAutoNames, poolingTop, type BiasFreeConvOptions, type BuilderSpec, type BuildContext } from './common';
 import { correctPad } from './imagenet-utils';
 import { type ApplicationOptions, type InputShape } from './types';
 import { officialWeights, type OfficialWeights } from './official-weights';
@@ -47,20 +47,8 @@ function layerKit(context: BuildContext) {
     relu,
     bn,
     pad,
-    conv: (x: Tensor, filters: number, name: string, kernelSize = 1, opts: { strides?: number; padding?: 'same' | 'valid' } = {}) =>
-      apply(
-        tfl.layers.conv2d({
-          filters,
-          kernelSize,
-          strides: opts.strides ?? 1,
-          padding: opts.padding ?? 'same',
-          useBias: false,
-          name,
-          kernelInitializer: 'heNormal',
-          ...context.init(name),
-        }),
-        x,
-      ),
+    conv: (x: Tensor, filters: number, name: string, kernelSize = 1, opts: Omit<BiasFreeConvOptions, 'kernelInitializer'> = {}) =>
+      biasFreeConv(context, x, filters, kernelSize, name, { ...opts, kernelInitializer: 'heNormal' }),
     separableConv: (x: Tensor, filters: number, kernelSize: number, strides: number, padding: 'same' | 'valid', name: string) => {
       // tfjs refuses a kernel initialiser on separable convolutions (they have depthwise and pointwise ones).
       const { kernelInitializer: _unused, ...init } = context.init(name);
