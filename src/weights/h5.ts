@@ -1,11 +1,13 @@
 // Reads Keras weights files (HDF5) into the layout-independent WeightsFile of ./types.ts.
-// jsfive parses the HDF5 structure; ./h5-data.ts reads the datasets' values.
+// jsfive parses the HDF5 structure; ./h5-data.ts reads the datasets' values; ./hdf5-checksums.ts first
+// verifies the checksums the file carries, which jsfive ignores.
 
 import { Dataset, File, Group } from 'jsfive';
 import { WeightsFileError } from '../errors.js';
 import { readRegularFileAndStats } from '../files.js';
 import { type Attribute, STRING_CLASSES, listAttributes } from './h5-attributes.js';
 import { FileBytes, H5Problem, describe, fileBytes, problem, readDataset, within } from './h5-data.js';
+import { verifyChecksums } from './hdf5-checksums.js';
 import { SUPERBLOCK_HEADER_BYTES, hdf5Problem, parseSuperblock } from './superblock.js';
 import type { LayerWeights, WeightTensor, WeightsFile } from './types.js';
 
@@ -240,6 +242,7 @@ function hdf5Bytes(bytes: Uint8Array): FileBytes {
 export function readWeights(bytes: Uint8Array | ArrayBuffer, source?: string): WeightsFile {
   try {
     const file = hdf5Bytes(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
+    verifyChecksums(file);
     const root = within('the HDF5 superblock or root group', () => new File(file.buffer, source));
     checkGroup(file, root);
     return readStructure(file, root);
