@@ -9,7 +9,7 @@ export default mergeConfig(
     test: {
       env: { KERAS_APPS_QUICK: '1' },
       exclude: [
-        'test/memory.test.ts', 'test/h5-fuzz.test.ts', 'test/features-fuzz.test.ts', 'test/docs.test.ts',
+        'test/memory.test.ts', 'test/h5-fuzz.test.ts', 'test/h5-checksums-fuzz.test.ts', 'test/features-fuzz.test.ts', 'test/docs.test.ts',
         'test/notebook.test.ts', 'test/transfer-notebook.test.ts', 'test/transfer-fine-tune.test.ts', 'test/browser.test.ts',
         'test/image-browser.test.ts', 'test/wasm-threads.test.ts', 'test/legacy-official-weights.test.ts',
         'test/*-docs.test.ts', 'node_modules/**',
