@@ -5,6 +5,8 @@ import { ArgumentError } from './errors';
 export function formatValue(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (typeof value === 'string') return `'${value}'`;
+  // JSON would spell NaN and Infinity as null.
+  if (typeof value === 'number') return String(value);
   if (value instanceof Uint8Array || value instanceof ArrayBuffer) return `<${value.byteLength} bytes>`;
   try {
     return JSON.stringify(value) ?? String(value);
