@@ -36,6 +36,13 @@ describe('the built package', () => {
     expect(result.layers).toBe(19);
   });
 
+  it('ships the build and the bundled offline model, not the sources or tests', () => {
+    const [packed] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+    const files = (packed.files as { path: string }[]).map((file) => file.path);
+    expect(files).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.cjs', 'dist/cli.js', 'models/mobilenet_2_5_128_tf.h5', 'README.md']));
+    expect(files.filter((file) => /^(src|test|docs)\//.test(file))).toEqual([]);
+  });
+
   it('works from ESM', () => {
     const result = run(['--input-type=module', '-e', script("const m = await import('./dist/index.js');")]);
     expect(result.names).toEqual(expect.arrayContaining(['VGG16', 'Xception', 'NASNetLarge']));
