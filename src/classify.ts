@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { checkOptionNames, formatValue } from './arguments';
 import type { WeightsDownloadOptions } from './applications/official-weights';
+import type { ApplicationOptions, InputShape } from './applications/types';
 import { getApplication, preprocessInput, type AnyApplicationEntry, type ApplicationEntry, type ApplicationName } from './applications/registry';
 import { ArgumentError } from './errors';
 import { compileForInference } from './inference/index';
@@ -24,7 +25,22 @@ export interface ClassifyOptions extends WeightsDownloadOptions {
    * author's `'msd'` file), the path or URL of a weights file, or `null` (random). Default: the official file.
    */
   weights?: string | null;
+  /**
+   * The builder's own options, for the variants of a model: e.g. `{ alpha: 0.25, inputShape: [128, 128, 3] }`
+   * for MobileNet α=0.25 at 128×128 (images are then loaded at that size). The builder checks them; each set of
+   * options is its own cached model. Default: the builder's defaults.
+   */
+  modelOptions?: ClassifierModelOptions;
 }
+
+/**
+ * What `classify` sets on the builder itself: the model keeps its top (softmax over the 1000 classes) and its
+ * own input, and the weights and their download are `classify`'s own options.
+ */
+const SET_BY_CLASSIFY = ['includeTop', 'pooling', 'classes', 'classifierActivation', 'inputTensor', 'weights', ...WEIGHTS_DOWNLOAD_OPTION_NAMES] as const;
+
+/** A builder's options that `classify` passes on: `inputShape`, and the family's own (MobileNet's `alpha`, …). */
+export type ClassifierModelOptions = Omit<ApplicationOptions, (typeof SET_BY_CLASSIFY)[number]> & { [option: string]: unknown };
 
 /** Options for the music tagger: the same, with `model: 'MusicTaggerCRNN'`. */
 export type TagMusicOptions = ClassifyOptions & { model: 'MusicTaggerCRNN' };
@@ -32,10 +48,10 @@ export type TagMusicOptions = ClassifyOptions & { model: 'MusicTaggerCRNN' };
 /** An image: a path or file bytes (JPEG, PNG, … as `loadImage` reads), or a `[height, width, 3]` tensor of 0–255 RGB values. */
 export type ClassifyInput = ImageSource | tf.Tensor3D;
 
-const OPTION_NAMES = ['model', 'top', 'weights', ...WEIGHTS_DOWNLOAD_OPTION_NAMES];
+const OPTION_NAMES = ['model', 'top', 'weights', 'modelOptions', ...WEIGHTS_DOWNLOAD_OPTION_NAMES];
 const DEFAULT_MODEL: ApplicationName = 'ResNet50';
 
-/** Built models by model name and weights; promises, so that concurrent calls share one build. */
+/** Built models by model name, weights and model options; promises, so that concurrent calls share one build. */
 const models = new Map<string, Promise<tfl.LayersModel>>();
 /** The same models compiled for the fastest inference engine here (`compileForInference`), by the same key. */
 const predictors = new Map<string, Promise<Predictor>>();
@@ -61,18 +77,22 @@ export async function classify(
   options: ClassifyOptions = {},
 ): Promise<ImagenetPrediction[] | ImagenetPrediction[][] | MusicTag[] | MusicTag[][]> {
   checkOptionNames('classify', options, OPTION_NAMES);
-  const { model: name = DEFAULT_MODEL, top = 5, weights, ...download } = options;
+  const { model: name = DEFAULT_MODEL, top = 5, weights, modelOptions = {}, ...download } = options;
   if (!Number.isInteger(top) || top < 1) throw new ArgumentError(`\`top\` must be a positive integer. Received: top=${formatValue(top)}`);
   const entry = getApplication(name);
   const single = !Array.isArray(input) && !(input instanceof tf.Tensor && input.rank === 4);
   const inputs = Array.isArray(input) ? input : [input];
   if (inputs.length === 0) throw new ArgumentError('`classify` needs at least one input. Received: []');
+  validateModelOptions(modelOptions);
   // Inputs first, so that a wrong path fails before a weights download.
   const { timeoutMs, deadlineMs, signal } = download;
-  const batch = entry.kind === 'audio' ? await melgramBatch(inputs) : await preparedImageBatch(inputs, entry, { timeoutMs, deadlineMs, signal });
+  const batch =
+    entry.kind === 'audio'
+      ? await melgramBatch(inputs)
+      : await preparedImageBatch(inputs, entry, { inputShape: modelOptions.inputShape, timeoutMs, deadlineMs, signal });
   let scores: tf.Tensor | undefined;
   try {
-    const predictor = await loadPredictor(entry.kerasName as ApplicationName, { weights, ...download });
+    const predictor = await loadPredictor(entry.kerasName as ApplicationName, { weights, modelOptions, ...download });
     scores = (await predictor.predict(batch)) as tf.Tensor;
     const decoded = entry.kind === 'audio' ? decodeMusicTags(scores, top) : decodePredictions(scores, top);
     return single ? decoded[0]! : decoded;
@@ -82,15 +102,12 @@ export async function classify(
 }
 
 /**
- * The model `classify` uses for `name` and `weights`: built and weighted on the first call, the same
- * instance afterwards. Do not dispose it yourself; `clearModelCache()` does.
+ * The model `classify` uses for `name`, `weights` and `modelOptions`: built and weighted on the first call, the
+ * same instance afterwards. Do not dispose it yourself; `clearModelCache()` does.
  */
-export function loadClassifier(
-  name: ApplicationName,
-  options: Pick<ClassifyOptions, 'weights'> & WeightsDownloadOptions = {},
-): Promise<tfl.LayersModel> {
-  const { key, entry, weights, download } = cacheKey(name, options);
-  return cached(models, key, () => (entry as AnyApplicationEntry).build({ weights, ...download } as never));
+export function loadClassifier(name: ApplicationName, options: ClassifierWeightsOptions = {}): Promise<tfl.LayersModel> {
+  const { key, entry, weights, modelOptions, download } = cacheKey(name, options);
+  return cached(models, key, () => (entry as AnyApplicationEntry).build({ ...modelOptions, weights, ...download } as never));
 }
 
 /** `loadClassifier`'s model compiled for prediction on the fastest engine (`KERAS_APPLICATIONS_ENGINE` forces one). */
@@ -98,14 +115,59 @@ function loadPredictor(name: ApplicationName, options: ClassifierWeightsOptions)
   return cached(predictors, cacheKey(name, options).key, async () => compileForInference(await loadClassifier(name, options)));
 }
 
-type ClassifierWeightsOptions = Pick<ClassifyOptions, 'weights'> & WeightsDownloadOptions;
+type ClassifierWeightsOptions = Pick<ClassifyOptions, 'weights' | 'modelOptions'> & WeightsDownloadOptions;
 
 function cacheKey(name: ApplicationName, options: ClassifierWeightsOptions) {
   const entry = getApplication(name);
-  const { weights = entry.kind === 'audio' ? 'msd' : 'imagenet', ...download } = options;
+  const { weights = entry.kind === 'audio' ? 'msd' : 'imagenet', modelOptions = {}, ...download } = options;
+  validateModelOptions(modelOptions);
   // The music tagger's official file is its author's 'msd' weights.
   const resolved = entry.kind === 'audio' && weights === 'imagenet' ? 'msd' : weights;
-  return { key: `${entry.kerasName}\n${resolved}`, entry, weights: resolved, download };
+  // Sorted, so that the same options in another order share the model; undefined means the default.
+  const given = Object.entries(modelOptions).filter(([, value]) => value !== undefined);
+  const spelled = JSON.stringify(given.sort(([a], [b]) => (a < b ? -1 : 1)));
+  return { key: `${entry.kerasName}\n${resolved}\n${spelled}`, entry, weights: resolved, modelOptions, download };
+}
+
+/**
+ * `modelOptions` must be an object of builder options that `classify` leaves to the caller, with plain values
+ * (numbers, strings, booleans, null, arrays of them): the cache key spells them exactly.
+ */
+function validateModelOptions(modelOptions: unknown): asserts modelOptions is ClassifierModelOptions {
+  if (typeof modelOptions !== 'object' || modelOptions === null || Array.isArray(modelOptions)) {
+    throw new ArgumentError(
+      `\`modelOptions\` must be an object of the builder's options, e.g. { alpha: 0.25, inputShape: [128, 128, 3] }. Received: modelOptions=${formatValue(modelOptions)}`,
+    );
+  }
+  for (const [option, value] of Object.entries(modelOptions)) {
+    if ((SET_BY_CLASSIFY as readonly string[]).includes(option)) {
+      throw new ArgumentError(
+        `\`modelOptions.${option}\` is not allowed: classify keeps the model's top (softmax over the 1000 classes) and ` +
+          `its input, and takes the weights and download options itself (${SET_BY_CLASSIFY.join(', ')}). ` +
+          `Received: modelOptions.${option}=${formatValue(value)}`,
+      );
+    }
+    if (value !== undefined && !isPlainValue(value)) {
+      throw new ArgumentError(
+        `\`modelOptions.${option}\` must be a finite number, a string, a boolean, null or an array of them. ` +
+          `Received: modelOptions.${option}=${formatValue(value)}`,
+      );
+    }
+  }
+  // Images are loaded at its size before the model is built; the builder checks the rest of it.
+  const { inputShape } = modelOptions as ClassifierModelOptions;
+  const isSize = (size: unknown) => size === null || (Number.isInteger(size) && (size as number) >= 1);
+  if (inputShape != null && !(Array.isArray(inputShape) && inputShape.length === 3 && isSize(inputShape[0]) && isSize(inputShape[1]))) {
+    throw new ArgumentError(
+      '`modelOptions.inputShape` must be [height, width, channels] with sizes >= 1 (null: free), e.g. [128, 128, 3]. ' +
+        `Received: modelOptions.inputShape=${formatValue(inputShape)}`,
+    );
+  }
+}
+
+function isPlainValue(value: unknown): boolean {
+  if (Array.isArray(value)) return value.every(isPlainValue);
+  return value === null || typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value));
 }
 
 /** The promise kept under `key`, made by `make` on the first call; a failed one is dropped so the next call retries. */
@@ -133,16 +195,20 @@ export async function clearModelCache(): Promise<void> {
   for (const result of built) if (result.status === 'fulfilled') result.value.dispose();
 }
 
-/** The images as one `[n, size, size, 3]` batch at `entry`'s default size, preprocessed for it; `fetch` is for image URLs. */
+/**
+ * The images as one `[n, height, width, 3]` batch at the size of the model built with `inputShape` (a free
+ * dimension, or none given: `entry`'s default size), preprocessed for it; the other options are for image URLs.
+ */
 export async function preparedImageBatch(
   inputs: (ClassifyInput | tf.Tensor4D)[],
   entry: ApplicationEntry,
-  fetch: Pick<LoadImageOptions, 'timeoutMs' | 'deadlineMs' | 'signal'> = {},
+  options: { inputShape?: InputShape | null } & Pick<LoadImageOptions, 'timeoutMs' | 'deadlineMs' | 'signal'> = {},
 ): Promise<tf.Tensor4D> {
-  const size = entry.defaultSize;
+  const { inputShape, ...fetch } = options;
+  const [height, width] = [inputShape?.[0] ?? entry.defaultSize, inputShape?.[1] ?? entry.defaultSize];
   const loaded = await Promise.allSettled(
     inputs.map(async (input) => {
-      if (!(input instanceof tf.Tensor)) return loadImageTensor(input, { targetSize: [size, size], ...fetch });
+      if (!(input instanceof tf.Tensor)) return loadImageTensor(input, { targetSize: [height, width], ...fetch });
       if ((input.rank !== 3 && input.rank !== 4) || input.shape.at(-1) !== 3) {
         throw new ArgumentError(
           `An image tensor must be [height, width, 3] or [batch, height, width, 3] RGB values. Received: shape [${input.shape.join(', ')}]`,
@@ -150,8 +216,8 @@ export async function preparedImageBatch(
       }
       return tf.tidy(() => {
         const pixels = tf.cast(input as tf.Tensor3D | tf.Tensor4D, 'float32');
-        const sameSize = input.shape.at(-3) === size && input.shape.at(-2) === size;
-        return sameSize ? pixels : tf.image.resizeBilinear(pixels, [size, size]);
+        const sameSize = input.shape.at(-3) === height && input.shape.at(-2) === width;
+        return sameSize ? pixels : tf.image.resizeBilinear(pixels, [height, width]);
       });
     }),
   );

@@ -47,11 +47,14 @@ Options:
   --weights <w>        classify, features: 'imagenet' (default: the official Keras file, downloaded once into
                        $KERAS_HOME/models or ~/.keras/models; for MusicTaggerCRNN the author's 'msd' weights),
                        the path or URL of a Keras .h5 file, or 'none' (random)
+  --alpha <n>          classify, features, summary: the width of MobileNet, V2 and V3, e.g. 0.25
+  --input-size <size>  classify, features, summary (with --no-top): the input, <n> or <height>x<width> (default:
+                       the model's); with the top and 'imagenet' weights, a size Keras publishes a file for
+                       (MobileNet: 128, 160, 192 or 224)
   --layer <name>       features: a layer to read (repeatable; 'summary' lists them). Without it: the pooled
                        output of the model without its top (Keras's include_top=False, pooling='avg')
   --no-top             summary: the model without its classifier (Keras's include_top=False)
   --pooling <p>        summary: with --no-top, 'avg' or 'max'
-  --input-size <HxW>   summary: with --no-top, the input size, e.g. 128x160
   --variant <v>        download: the file with the top (default), without it ('notop'), or 'all'
   --backend <name>     ${BACKENDS.join(', ')} (default: the fastest one that loads)
   --json               print JSON (features: every value) instead of tables
@@ -65,7 +68,8 @@ Exit codes:
   ${EXIT.usage}  the command line is wrong (this text follows the message)
   ${EXIT.download}  a weights file could not be downloaded (offline, network, hash): the message names the URL
      and the path where you can put the file by hand
-  ${EXIT.input}  an input was rejected: an image or weights path that does not exist or cannot be read
+  ${EXIT.input}  an input was rejected: an image or weights path that does not exist or cannot be read, or a
+     model option the model does not take (e.g. --alpha for ResNet50)
   ${EXIT.weightsFile}  a weights file cannot be read or does not fit the model
 `;
 
@@ -144,6 +148,7 @@ function parse(argv: string[]) {
         'no-top': { type: 'boolean', default: false },
         pooling: { type: 'string' },
         'input-size': { type: 'string' },
+        alpha: { type: 'string' },
         variant: { type: 'string', default: 'top' },
         backend: { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -210,13 +215,14 @@ async function classify(inputs: string[], options: Options): Promise<string> {
   const top = Number(options.top);
   if (!Number.isInteger(top) || top < 1) throw new UsageError(`--top must be a positive integer. Received: ${options.top}`);
   const weights = weightsOption(options);
+  const modelOptions = builderOptions(applications[model], options);
   if (applications[model].kind === 'audio') {
-    const tags = await classifyInputs(inputs, { model: 'MusicTaggerCRNN', top, weights });
+    const tags = await classifyInputs(inputs, { model: 'MusicTaggerCRNN', top, weights, modelOptions });
     const results = tags.map((t, i) => ({ clip: inputs[i]!, tags: t }));
     if (options.json) return `${JSON.stringify({ model, results }, null, 2)}\n`;
     return results.map(({ clip, tags }) => report(`${clip} (${model})`, 'Tag', tags.map((t) => [t.tag, t.score]))).join('\n');
   }
-  const predictions = await classifyInputs(inputs, { model, top, weights });
+  const predictions = await classifyInputs(inputs, { model, top, weights, modelOptions });
   const results = predictions.map((p, i) => ({ image: inputs[i]!, predictions: p }));
   if (options.json) return `${JSON.stringify({ model, results }, null, 2)}\n`;
   return results
@@ -244,11 +250,13 @@ async function features(images: string[], options: Options): Promise<string> {
   if (images.length === 0) throw new UsageError("'features' needs at least one image");
   const entry = imageModel(options.model, 'features');
   const layers = options.layer;
-  const batch = await preparedImageBatch(images, entry);
+  const modelOptions = builderOptions(entry, options);
+  const batch = await preparedImageBatch(images, entry, { inputShape: modelOptions.inputShape });
   let model: tfl.LayersModel | undefined;
   try {
+    const weights = weightsOption(options);
     // Without --layer: Keras's feature-vector recipe, the model without its top, average-pooled.
-    model = await entry.build(layers ? { weights: weightsOption(options) } : { weights: weightsOption(options), includeTop: false, pooling: 'avg' });
+    model = await entry.build(layers ? { ...modelOptions, weights } : { ...modelOptions, weights, includeTop: false, pooling: 'avg' });
     const outputs = featureExtractor(model, layers ?? [model.outputs[0]!.sourceLayer.name]).extract(batch);
     const byLayer = await Promise.all(
       Object.entries(outputs).map(async ([layer, output]) => ({ layer, shape: output.shape.slice(1), data: await output.data() })),
@@ -299,11 +307,12 @@ async function summary(name: string, options: Options): Promise<string> {
   if (includeTop && (options.pooling !== undefined || options['input-size'] !== undefined)) {
     throw new UsageError('--pooling and --input-size need --no-top (with the top the input size is fixed)');
   }
+  const modelOptions = builderOptions(entry, options);
   // The structure does not depend on the weights, so nothing is downloaded.
   const model =
     entry.kind === 'audio'
       ? await entry.build({ weights: null, includeTop })
-      : await entry.build({ weights: null, includeTop, pooling: poolingOption(options.pooling), inputShape: inputShapeOption(options['input-size']) });
+      : await entry.build({ ...modelOptions, weights: null, includeTop, pooling: poolingOption(options.pooling) });
   try {
     return modelSummary(model);
   } finally {
@@ -316,11 +325,33 @@ function poolingOption(pooling: string | undefined): 'avg' | 'max' | undefined {
   throw new UsageError(`--pooling must be avg or max. Received: ${pooling}`);
 }
 
-function inputShapeOption(size: string | undefined): InputShape | undefined {
-  if (size === undefined) return undefined;
-  const match = /^(\d+)x(\d+)$/.exec(size);
-  if (!match) throw new UsageError(`--input-size must be <height>x<width>, e.g. 128x160. Received: ${size}`);
-  return [Number(match[1]), Number(match[2]), 3];
+/** The builder's own options on the command line: `--alpha` and `--input-size`, as far as the command line can check them. */
+function builderOptions(entry: AnyApplicationEntry, options: Options): { alpha?: number; inputShape?: InputShape } {
+  if (entry.kind === 'audio') {
+    if (options.alpha === undefined && options['input-size'] === undefined) return {};
+    throw new UsageError(`--alpha and --input-size are for image models. Received: --model ${entry.kerasName}`);
+  }
+  return {
+    ...(options.alpha !== undefined && { alpha: alphaOption(options.alpha) }),
+    ...(options['input-size'] !== undefined && { inputShape: inputShapeOption(entry, options['input-size']) }),
+  };
+}
+
+function alphaOption(alpha: string): number {
+  const value = Number(alpha);
+  if (alpha.trim() === '' || !Number.isFinite(value) || value <= 0) throw new UsageError(`--alpha must be a positive number, e.g. 0.25. Received: ${alpha}`);
+  return value;
+}
+
+/** `<n>` (square) or `<height>x<width>`, each at least the model's minimum. */
+function inputShapeOption(entry: ApplicationEntry, size: string): InputShape {
+  const match = /^(\d+)(?:x(\d+))?$/.exec(size);
+  if (!match) throw new UsageError(`--input-size must be <size> or <height>x<width>, e.g. 128 or 128x160. Received: ${size}`);
+  const [height, width] = [Number(match[1]), Number(match[2] ?? match[1])];
+  if (Math.min(height, width) < entry.minSize) {
+    throw new UsageError(`--input-size must be at least ${entry.minSize}x${entry.minSize} for ${entry.kerasName}. Received: ${size}`);
+  }
+  return [height, width, 3];
 }
 
 /** Keras's `model.summary()`: one row per layer, then the parameter totals with their float32 size. */

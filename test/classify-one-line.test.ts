@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classify, clearModelCache, loadClassifier } from '../src/classify';
+import { classify, clearModelCache, loadClassifier, type ClassifyOptions } from '../src/classify';
 import { ensureBackend } from '../src/backend';
 import { ArgumentError, DownloadError } from '../src/errors';
 import { writeLegacyWeights } from './helpers/h5-writer';
@@ -19,6 +19,15 @@ const dir = mkdtempSync(join(tmpdir(), 'keras-classify-one-line-'));
 const weights = join(dir, 'mobilenet_v3_small.h5');
 const ELEPHANT = 'test/data/images/elephant.jpg';
 const CAT = 'test/data/images/cat.jpg';
+// The bundled official file for MobileNet α=0.25 at 128×128, with what Keras 3 gives with it on the test photos.
+const BUNDLED = {
+  model: 'MobileNet',
+  weights: 'models/mobilenet_2_5_128_tf.h5',
+  modelOptions: { alpha: 0.25, inputShape: [128, 128, 3] },
+} satisfies ClassifyOptions;
+const kerasBundled = JSON.parse(readFileSync('test/fixtures/keras-ref/real/mobilenet_025_128_predictions.json', 'utf8')) as {
+  images: Record<string, [string, string, number][]>;
+};
 const saved = { ...process.env };
 
 beforeAll(async () => {
@@ -97,6 +106,15 @@ describe('classify', () => {
     ['no/such/image.jpg', {}, "Cannot read image 'no/such/image.jpg'"],
     [[224, 224], {}, 'An image tensor must be [height, width, 3] or [batch, height, width, 3] RGB values. Received: shape [224, 224]'],
     [[2, 2], { model: 'MusicTaggerCRNN' }, 'MusicTaggerCRNN classifies mp3 or wav clips: a path or the file\'s bytes.'],
+    [ELEPHANT, { modelOptions: [0.25] }, "`modelOptions` must be an object of the builder's options, e.g. { alpha: 0.25, inputShape: [128, 128, 3] }. Received: modelOptions=[0.25]"],
+    [ELEPHANT, { modelOptions: { includeTop: false } }, '`modelOptions.includeTop` is not allowed: classify keeps the model\'s top'],
+    [ELEPHANT, { modelOptions: { weights: null } }, '`modelOptions.weights` is not allowed'],
+    [ELEPHANT, { modelOptions: { alpha: Number.NaN } }, '`modelOptions.alpha` must be a finite number, a string, a boolean, null or an array of them. Received: modelOptions.alpha=NaN'],
+    [ELEPHANT, { modelOptions: { inputShape: [0, 128, 3] } }, '`modelOptions.inputShape` must be [height, width, channels] with sizes >= 1 (null: free), e.g. [128, 128, 3]. Received: modelOptions.inputShape=[0,128,3]'],
+    [ELEPHANT, { modelOptions: { inputShape: '128x128' } }, "`modelOptions.inputShape` must be [height, width, channels] with sizes >= 1 (null: free), e.g. [128, 128, 3]. Received: modelOptions.inputShape='128x128'"],
+    // The builder checks its own options: ResNet50 has no width.
+    [ELEPHANT, { model: 'ResNet50', weights: null, modelOptions: { alpha: 0.25 } }, 'Unknown option `alpha` for ResNet50.'],
+    [ELEPHANT, { ...BUNDLED, modelOptions: { alpha: 0.25, inputShape: [16, 16, 3] } }, 'Input size must be at least 32x32'],
   ])('rejects %j (a shape: a tensor of it) with %j', async (input, options, message) => {
     // A shape stands for a tensor of it, made here: the backend starts in beforeAll.
     const isShape = Array.isArray(input) && input.length > 0;
@@ -105,6 +123,29 @@ describe('classify', () => {
     if (value instanceof tf.Tensor) value.dispose();
     expect(error).toBeInstanceOf(ArgumentError);
     expect((error as Error).message).toContain(message);
+  });
+
+  it("builds the variant modelOptions ask for, loads images at its size, and gives Keras's classes and probabilities", async () => {
+    const images = Object.keys(kerasBundled.images);
+    const results = await classify(images.map((name) => `test/data/images/${name}`), BUNDLED);
+    results.forEach((predictions, i) => {
+      const expected = kerasBundled.images[images[i]!]!;
+      expect(predictions.map((p) => [p.classId, p.className])).toEqual(expected.map(([classId, className]) => [classId, className]));
+      predictions.forEach((p, k) => expect(Math.abs(p.probability - expected[k]![2])).toBeLessThan(1e-4));
+    });
+    expect(results[images.indexOf('elephant.jpg')]![0]!.className).toBe('African_elephant');
+    const model = await loadClassifier('MobileNet', BUNDLED);
+    expect(model.inputs[0]!.shape).toEqual([null, 128, 128, 3]);
+  });
+
+  it('keeps one model per set of model options, whatever their order', async () => {
+    const { model, weights } = BUNDLED;
+    const first = await loadClassifier(model, BUNDLED);
+    expect(await loadClassifier(model, { weights, modelOptions: { inputShape: [128, 128, 3], alpha: 0.25, dropout: undefined } })).toBe(first);
+    const wider = await loadClassifier(model, { weights: null, modelOptions: { alpha: 0.5, inputShape: [128, 128, 3] } });
+    expect(wider).not.toBe(first);
+    expect(wider.getLayer('conv1').getWeights()[0]!.shape).toEqual([3, 3, 3, 16]); // Keras: int(32 * alpha) filters
+    expect(await loadClassifier(model, { weights: null, modelOptions: { alpha: 0.5, inputShape: [128, 128, 3] } })).toBe(wider);
   });
 
   it('leaves no tensor behind when one input of several is rejected', async () => {

@@ -81,7 +81,14 @@ describe('keras-applications', () => {
     [[], 'error: no command given'],
     [['summary'], "error: 'summary' takes one model name. Received: none"],
     [['summary', 'ResNet50', '--pooling', 'avg'], 'error: --pooling and --input-size need --no-top'],
-    [['summary', 'ResNet50', '--no-top', '--input-size', '128'], 'error: --input-size must be <height>x<width>, e.g. 128x160. Received: 128'],
+    [['summary', 'ResNet50', '--no-top', '--input-size', '128x'], 'error: --input-size must be <size> or <height>x<width>, e.g. 128 or 128x160. Received: 128x'],
+    [['summary', 'InceptionV3', '--no-top', '--input-size', '74x80'], 'error: --input-size must be at least 75x75 for InceptionV3. Received: 74x80'],
+    [['classify', ELEPHANT, '--model', 'MobileNet', '--input-size', '10x10'], 'error: --input-size must be at least 32x32 for MobileNet. Received: 10x10'],
+    [['classify', ELEPHANT, '--model', 'MobileNet', '--input-size', '128x160x3'], 'error: --input-size must be <size> or <height>x<width>'],
+    [['features', ELEPHANT, '--model', 'MobileNet', '--input-size', '16'], 'error: --input-size must be at least 32x32 for MobileNet. Received: 16'],
+    [['classify', ELEPHANT, '--model', 'MobileNet', '--alpha', 'wide'], 'error: --alpha must be a positive number, e.g. 0.25. Received: wide'],
+    [['features', ELEPHANT, '--model', 'MobileNet', '--alpha=0'], 'error: --alpha must be a positive number, e.g. 0.25. Received: 0'],
+    [['classify', 'test/data/audio/bensound-cute.mp3', '--model', 'MusicTaggerCRNN', '--alpha', '0.5'], 'error: --alpha and --input-size are for image models. Received: --model MusicTaggerCRNN'],
     [['summary', 'ResNet50', '--no-top', '--pooling', 'mean'], 'error: --pooling must be avg or max. Received: mean'],
     [['download'], "error: 'download' needs at least one model name"],
     [['download', 'VGG16', '--variant', 'both'], 'error: --variant must be one of top, notop, all. Received: both'],
@@ -102,6 +109,17 @@ describe('keras-applications', () => {
       expect(stderr).toMatch(/^error: Cannot read image 'no\/such\/image\.jpg': no such file/);
       expect(stderr).not.toMatch(/\n\s+at /);
     }
+  });
+
+  it.each([
+    // Keras publishes MobileNet weights for four widths only.
+    [['--model', 'MobileNet', '--alpha', '0.3'], 'error: If imagenet weights are being loaded, `alpha` must be one of 0.25, 0.5, 0.75, 1.0. Received: alpha=0.3'],
+    [['--model', 'ResNet50', '--alpha', '0.5'], 'error: Unknown option `alpha` for ResNet50.'],
+  ])('reports builder options the model does not take, %j, before any download (exit code 4)', async (options, message) => {
+    const { code, stderr } = await run('classify', ELEPHANT, ...options);
+    expect(code).toBe(EXIT.input);
+    expect(stderr).toContain(message);
+    expect(stderr).not.toContain('Usage:');
   });
 
   it('reports a weights file that does not fit the model (exit code 5)', async () => {
@@ -153,6 +171,33 @@ describe('keras-applications', () => {
     const [first, second] = parsed.results[0].predictions;
     expect(Object.keys(first).sort()).toEqual(['classId', 'className', 'probability']);
     expect(first.probability).toBeGreaterThanOrEqual(second.probability);
+  });
+
+  it("runs the README's first command offline with the bundled MobileNet, with Keras's classes and probabilities", async () => {
+    const readme = await readFile('README.md', 'utf8');
+    const firstBlock = /```sh\n([\s\S]*?)```/.exec(readme)![1]!;
+    const command = /^# 1\..*\n(.*)$/m.exec(firstBlock)![1]!;
+    expect(command).toMatch(/^npm install && npm run build && node dist\/cli\.js classify /);
+    const argv = command.split('node dist/cli.js ')[1]!.split(' ');
+    expect(argv).toContain('models/mobilenet_2_5_128_tf.h5');
+
+    // Keras 3 with the same file on the same photo (beforeEach: offline, an empty cache).
+    const keras = JSON.parse(await readFile('test/fixtures/keras-ref/real/mobilenet_025_128_predictions.json', 'utf8'));
+    const expected = keras.images['elephant.jpg'] as [string, string, number][];
+    expect(expected[0]![1]).toBe('African_elephant');
+    const table = await run(...argv);
+    expect(table.stderr).toBe('');
+    expect(table.code).toBe(EXIT.ok);
+    const [title, , ...rows] = table.stdout.trimEnd().split('\n');
+    expect(title).toBe(`${ELEPHANT} (MobileNet)`);
+    expect(rows.map((row) => row.trim().split(/ +/)[1])).toEqual(expected.map(([, className]) => className));
+    expect(rows[0]).toMatch(new RegExp(` ${(expected[0]![2] * 100).toFixed(2)}%$`));
+
+    const json = await run(...argv, '--json');
+    const [predictions] = JSON.parse(json.stdout).results.map((r: { predictions: unknown }) => r.predictions);
+    expect(predictions.map((p: { classId: string }) => p.classId)).toEqual(expected.map(([classId]) => classId));
+    predictions.forEach((p: { probability: number }, i: number) => expect(Math.abs(p.probability - expected[i]![2])).toBeLessThan(1e-4));
+    expect(predictions[0].probability).toBeGreaterThan(0.5);
   });
 
   it("tags a music clip with MusicTaggerCRNN and the author's weights, as the author published", async () => {
@@ -241,6 +286,20 @@ describe('keras-applications features', () => {
     // Keras's MobileNetV2(include_top=False, pooling='avg'): [1280].
     expect(shape).toEqual(loadFixture('MobileNetV2').configs.find((c) => c.id.startsWith('notop'))!.structure.output_shape.slice(1));
     expect(layer).toBe('global_average_pooling2d');
+  });
+
+  it('builds the variant --alpha and --input-size ask for, with Keras\'s shapes', async () => {
+    const configs = loadFixture('MobileNet').configs;
+    // Keras's MobileNet(alpha=0.5, input_shape=(160, 160, 3)) with its top, read at a layer.
+    const layerShape = new Map(configs.find((c) => c.id === 'alpha0.5_top_160x160')!.structure.layers.map(([name, , shape]) => [name, shape]));
+    const atLayer = await run('features', ELEPHANT, '--model', 'MobileNet', '--alpha', '0.5', '--input-size', '160', '--weights', 'none', '--layer', 'conv_pw_13_relu', '--json');
+    expect(atLayer.code).toBe(EXIT.ok);
+    expect(JSON.parse(atLayer.stdout).results[0].features.conv_pw_13_relu.shape).toEqual(layerShape.get('conv_pw_13_relu'));
+    // MobileNet(alpha=0.75, include_top=False, pooling='avg', input_shape=(192, 192, 3)): [768].
+    const pooled = await run('features', ELEPHANT, '--model', 'MobileNet', '--alpha', '0.75', '--input-size', '192x192', '--weights', 'none', '--json');
+    expect(pooled.code).toBe(EXIT.ok);
+    const [{ shape }] = Object.values(JSON.parse(pooled.stdout).results[0].features) as { shape: number[] }[];
+    expect(shape).toEqual(configs.find((c) => c.id === 'alpha0.75_notop_avg_192x192')!.structure.output_shape.slice(1));
   });
 
   it('names the layers a model has when one is not there', async () => {
