@@ -50,7 +50,7 @@ export type { OfficialWeights, WeightsFileRef } from './applications/official-we
 
 // ---- One-line classification and features -------------------------------------------------------
 export { classify, clearModelCache, loadClassifier } from './classify';
-export type { ClassifyInput, ClassifyOptions, TagMusicOptions } from './classify';
+export type { ClassifierModelOptions, ClassifyInput, ClassifyOptions, TagMusicOptions } from './classify';
 export { createFeatureModel, featureExtractor, FEATURE_STRIDES } from './features';
 export type { FeatureExtractor, FeatureInfo, FeatureModel, FeatureModelOptions } from './features';
 
