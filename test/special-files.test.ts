@@ -30,6 +30,18 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** Each kind of path that is not a regular file, with what the message must say it is. */
+const SPECIAL_PATHS: [kind: string, message: RegExp][] = [
+  ['/dev/zero', /it is a character device, not a regular file/],
+  ['a FIFO', /it is a FIFO \(named pipe\), not a regular file/],
+  ['a directory', /it is a directory, not a regular file/],
+  ['a symlink loop', /the path is a symbolic link loop/],
+];
+
+function pathOf(kind: string): string {
+  return { '/dev/zero': '/dev/zero', 'a FIFO': fifo, 'a directory': dir, 'a symlink loop': loop }[kind]!;
+}
+
 async function failure(promise: Promise<unknown>): Promise<Error> {
   return promise.then(
     () => {
@@ -72,13 +84,8 @@ function bmpHeaderOnly(width: number, height: number): Uint8Array {
 }
 
 describe('image paths that are not regular files', () => {
-  it.each([
-    ['/dev/zero', /it is a character device, not a regular file/],
-    ['a FIFO', /it is a FIFO \(named pipe\), not a regular file/],
-    ['a directory', /it is a directory, not a regular file/],
-    ['a symlink loop', /the path is a symbolic link loop/],
-  ])('%s is refused at once, saying what it is', async (kind, message) => {
-    const target = { '/dev/zero': '/dev/zero', 'a FIFO': fifo, 'a directory': dir, 'a symlink loop': loop }[kind]!;
+  it.each(SPECIAL_PATHS)('%s is refused at once, saying what it is', async (kind, message) => {
+    const target = pathOf(kind);
     const error = await failure(loadImageTensor(target));
     expect(error).toBeInstanceOf(ArgumentError);
     expect(error.message).toContain(`Cannot read image '${target}'`);
@@ -95,13 +102,8 @@ describe('image paths that are not regular files', () => {
 });
 
 describe('weights paths that are not regular files', () => {
-  it.each([
-    ['/dev/zero', /it is a character device, not a regular file/],
-    ['a FIFO', /it is a FIFO \(named pipe\), not a regular file/],
-    ['a directory', /it is a directory, not a regular file/],
-    ['a symlink loop', /the path is a symbolic link loop/],
-  ])('%s is refused by both readers', async (kind, message) => {
-    const target = { '/dev/zero': '/dev/zero', 'a FIFO': fifo, 'a directory': dir, 'a symlink loop': loop }[kind]!;
+  it.each(SPECIAL_PATHS)('%s is refused by both readers', async (kind, message) => {
+    const target = pathOf(kind);
     for (const read of [readWeightsFile, readWeightsFileDeferred]) {
       const error = await failure(read(target));
       expect(error).toBeInstanceOf(WeightsFileError);
