@@ -3,6 +3,7 @@
 import { isNode, isUrl } from '../env';
 import { ArgumentError } from '../errors';
 import { cacheFileNameFromUrl, fetchBytes, getFile, type GetFileOptions } from './download';
+import { fileProblem } from './hash';
 import type { WeightsFileRef } from './types';
 
 /** A weights file not yet read: a path or http(s)/file: URL, its bytes, or an official file. */
@@ -30,7 +31,7 @@ export async function resolveWeightsFile(
   options: WeightsDownloadOptions = {},
 ): Promise<string | Uint8Array | ArrayBuffer> {
   if (source instanceof Uint8Array || source instanceof ArrayBuffer) return source;
-  if (typeof source !== 'string') return downloaded({ ...source, url: mirrored(source.url) }, options);
+  if (typeof source !== 'string') return (await bundledCopy(source)) ?? downloaded({ ...source, url: mirrored(source.url) }, options);
   if (isNode() && source.toLowerCase().startsWith('file:')) return localPathOfFileUrl(source);
   if (isNode() && !isUrl(source)) return source;
   return downloaded({ url: source, hash: null }, options);
@@ -48,6 +49,31 @@ async function downloaded(
   const fileName = file.fileName ?? cacheFileNameFromUrl(file.url);
   return getFile(fileName, file.url, { fileHash: file.hash, cacheDir, onProgress, timeoutMs, deadlineMs, signal, offline });
 }
+
+/**
+ * The package's own copy of an official file (models/, shipped so that a classifier works offline), used instead of the
+ * cache and the network. Node only; the copy must have the official hash where Keras publishes one.
+ */
+async function bundledCopy(file: WeightsFileRef): Promise<string | undefined> {
+  if (!isNode()) return undefined;
+  const [{ access }, path, { fileURLToPath }] = await Promise.all([import('node:fs/promises'), import('node:path'), import('node:url')]);
+  const packageRoot = await findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
+  const copy = packageRoot && path.join(packageRoot, 'models', file.fileName);
+  if (!copy || !(await access(copy).then(() => true, () => false))) return undefined;
+  return (await fileProblem(copy, file.fileName, file.hash)) === undefined ? copy : undefined;
+}
+
+/** The folder of this package's package.json, searched upwards from `dir` (dist/ when built, src/weights/ in tests). */
+async function findPackageRoot(dir: string): Promise<string | undefined> {
+  const [{ readFile }, path] = await Promise.all([import('node:fs/promises'), import('node:path')]);
+  for (let folder = dir; ; folder = path.dirname(folder)) {
+    const name = await readFile(path.join(folder, 'package.json'), 'utf8').then((text) => (JSON.parse(text) as { name?: string }).name, () => undefined);
+    if (name === PACKAGE_NAME) return folder;
+    if (path.dirname(folder) === folder) return undefined;
+  }
+}
+
+const PACKAGE_NAME = 'keras-applications';
 
 function mirrored(url: string): string {
   const mirror = globalThis.process?.env?.[MIRROR_ENV_VAR];
