@@ -1,19 +1,17 @@
-import { defineConfig } from 'tsup';
+import { defineConfig, type Options } from 'tsup';
 
-// tfjs stays external so the user's app and this package share one tfjs-core instance.
-export default defineConfig({
-  entry: { index: 'src/index.ts', cli: 'src/cli.ts' },
-  format: ['esm', 'cjs'],
-  dts: { entry: { index: 'src/index.ts' } },
-  sourcemap: true,
-  clean: true,
+// tfjs stays external so the user's app and this package share one tfjs-core instance. No source maps: they were
+// most of the npm package, and tests and debugging run on src/ itself.
+const shared: Options = {
   target: 'es2022',
-  // ESM stays 'neutral' so that browser bundles get no Node built-ins.
-  platform: 'neutral',
-  esbuildOptions(options, { format }) {
-    // CommonJS is only for Node: 'node' makes esbuild annotate the exports, so Node's ESM import() sees their names.
-    if (format === 'cjs') options.platform = 'node';
-  },
   external: [/^@tensorflow\//, /^node:/],
   shims: true,
-});
+};
+
+export default defineConfig([
+  // ESM for the library and the command (they share chunks); 'neutral' so that browser bundles get no Node built-ins.
+  { ...shared, entry: { index: 'src/index.ts', cli: 'src/cli.ts' }, format: 'esm', platform: 'neutral', dts: { entry: { index: 'src/index.ts' } }, clean: true },
+  // CommonJS for require() users of the library only (the command runs as ESM). Only for Node: 'node' makes esbuild
+  // annotate the exports, so Node's ESM import() sees their names.
+  { ...shared, entry: { index: 'src/index.ts' }, format: 'cjs', platform: 'node', dts: { entry: { index: 'src/index.ts' } } },
+]);

@@ -39,8 +39,10 @@ describe('the built package', () => {
   it('ships the build and the bundled offline model, not the sources or tests', () => {
     const [packed] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
     const files = (packed.files as { path: string }[]).map((file) => file.path);
-    expect(files).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.cjs', 'dist/cli.js', 'models/mobilenet_2_5_128_tf.h5', 'README.md']));
+    expect(files).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.cjs', 'dist/cli.js', 'models/mobilenet_2_5_128_tf.h5', 'README.md', 'LICENSE']));
     expect(files.filter((file) => /^(src|test|docs)\//.test(file))).toEqual([]);
+    // No source maps (they were most of the tarball) and no CommonJS build of the command, which runs as ESM.
+    expect(files.filter((file) => file.endsWith('.map') || file === 'dist/cli.cjs')).toEqual([]);
   });
 
   it('works from ESM', () => {
