@@ -7,6 +7,7 @@ import { readEnv, VERBOSE_ENV_VAR } from '../backend';
 import { ArgumentError, UnsupportedModelError } from '../errors';
 import { checkLayersModel, inputChecker } from './checks';
 import { fusedPredictor } from './fused';
+import { OnnxRuntimeUnavailableError } from './onnx-runtime';
 import type { InferenceEngine, Predictor } from './types';
 
 export type EngineChoice = 'auto' | InferenceEngine;
@@ -39,18 +40,34 @@ export async function compileForInference(model: tfl.LayersModel, options: Compi
   const engine = requested === 'auto' ? engineFromEnv() : requested;
   if (engine !== 'auto') return startEngine(engine, model);
   const skipped: string[] = [];
+  const verbose = readEnv(VERBOSE_ENV_VAR) === '1';
   for (const candidate of AUTO_ORDER) {
     try {
       const predictor = await startEngine(candidate, model);
-      if (readEnv(VERBOSE_ENV_VAR) === '1') {
+      if (verbose) {
         console.error(`keras-applications: predicting with '${candidate}' on '${tf.getBackend()}'${skipped.length ? ` [${skipped.join('; ')}]` : ''}`);
       }
       return predictor;
     } catch (err) {
       skipped.push(`${candidate}: ${err instanceof Error ? err.message : String(err)}`);
+      if (err instanceof OnnxRuntimeUnavailableError && !verbose) sayOnceThatOnnxRuntimeIsMissing();
     }
   }
   throw new UnsupportedModelError(`No inference engine could run '${model.name}': ${skipped.join('; ')}`);
+}
+
+let onnxRuntimeMissingSaid = false;
+
+/** Once per process: the fast engine is missing, how much that costs, and the command that adds it. */
+function sayOnceThatOnnxRuntimeIsMissing(): void {
+  if (onnxRuntimeMissingSaid) return;
+  onnxRuntimeMissingSaid = true;
+  console.error(
+    'keras-applications: onnxruntime-node is not installed, so models predict on tfjs, several times slower (ResNet50 about 9×: docs/performance.md). ' +
+      'Add it with `npm install onnxruntime-node` (where its CUDA download is blocked: ' +
+      '`ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node`); ' +
+      `${VERBOSE_ENV_VAR}=1 says why each engine was or was not chosen.`,
+  );
 }
 
 function engineFromEnv(): EngineChoice {
