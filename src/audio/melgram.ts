@@ -5,7 +5,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ensureBackend } from '../backend';
 import { ArgumentError, DownloadError } from '../errors';
 import { isNode } from '../env';
+import { readRegularFile } from '../files';
+import { imageFormat } from '../image/image-source';
 import { resampleRange } from '../image/resample';
+import { ascii, audioFormat } from './audio-format';
 
 /** A path (Node) or URL of an mp3 or wav file, or the file's bytes. */
 export type AudioSource = string | Uint8Array | ArrayBuffer;
@@ -34,47 +37,80 @@ const TOP_DB = 80;
  */
 const MP3_DECODER_DELAY = 529;
 
-async function readSource(source: AudioSource): Promise<Uint8Array> {
-  if (source instanceof Uint8Array) return source;
-  if (source instanceof ArrayBuffer) return new Uint8Array(source);
+/** The clip's bytes and how messages name it: its path or URL, or its length. */
+async function readSource(source: AudioSource): Promise<{ bytes: Uint8Array; name: string }> {
+  if (source instanceof Uint8Array) return { bytes: source, name: `<${source.byteLength} bytes>` };
+  if (source instanceof ArrayBuffer) return { bytes: new Uint8Array(source), name: `<${source.byteLength} bytes>` };
   if (typeof source !== 'string') {
     throw new ArgumentError(`Expected the path, URL or bytes of an audio file. Received: ${typeof source}`);
   }
   if (/^https?:/i.test(source) || !isNode()) {
     const response = await fetch(source);
     if (!response.ok) throw new DownloadError(`Could not fetch ${source}: HTTP ${response.status}`);
-    return new Uint8Array(await response.arrayBuffer());
+    return { bytes: new Uint8Array(await response.arrayBuffer()), name: `'${source}'` };
   }
-  const { readFile } = await import('node:fs/promises');
-  return new Uint8Array(await readFile(source.startsWith('file:') ? new URL(source) : source));
+  const path = source.startsWith('file:') ? (await import('node:url')).fileURLToPath(source) : source;
+  const fail = (why: string) => new ArgumentError(`Cannot read audio '${path}': ${why}`);
+  return { bytes: await readRegularFile(path, { maxBytes: null, fail }), name: `'${path}'` };
 }
 
-const text = (bytes: Uint8Array, at: number, length: number): string => String.fromCharCode(...bytes.subarray(at, at + length));
-
 /**
- * Decodes a WAV (PCM 8/16/24/32-bit or IEEE float, WAVE_FORMAT_EXTENSIBLE included) or an MP3 file.
+ * Decodes a WAV (PCM 8/16/24/32-bit or IEEE float, WAVE_FORMAT_EXTENSIBLE included) or an MP3 file, told apart
+ * by their first bytes; anything else (an image, a corrupt stream) is an ArgumentError naming the file.
  * Integer samples are scaled as librosa did: divided by 2^(bits-1).
  */
 export async function decodeAudio(source: AudioSource): Promise<DecodedAudio> {
-  const bytes = await readSource(source);
-  if (text(bytes, 0, 4) === 'RIFF' && text(bytes, 8, 4) === 'WAVE') return decodeWav(bytes);
-  return decodeMp3(bytes);
+  const { bytes, name } = await readSource(source);
+  const format = audioFormat(bytes);
+  if (format === 'WAV') return decodeWav(bytes, name);
+  if (format === 'MP3') return decodeMp3(bytes, name);
+  const image = imageFormat(bytes);
+  if (image) {
+    throw new ArgumentError(
+      `Cannot decode audio ${name}: it is a ${image} image. MusicTaggerCRNN takes mp3 or wav clips; images are for the image models`,
+    );
+  }
+  const head = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ') || '(empty)';
+  throw new ArgumentError(`Cannot decode audio ${name}: neither WAV nor MPEG audio (it starts with bytes ${head}). MusicTaggerCRNN takes mp3 or wav clips`);
 }
 
-async function decodeMp3(bytes: Uint8Array): Promise<DecodedAudio> {
+async function decodeMp3(bytes: Uint8Array, name: string): Promise<DecodedAudio> {
   const { MPEGDecoder } = await import('mpg123-decoder');
   // No gapless trimming, which would also cut a LAME header's encoder delay and padding: the shift below is all.
   const decoder = new MPEGDecoder({ enableGapless: false });
   await decoder.ready;
   try {
-    const { channelData, samplesDecoded, sampleRate, errors } = decoder.decode(bytes);
-    if (samplesDecoded === 0) {
-      const why = errors[0] ? `: ${errors[0].message}` : '';
-      throw new ArgumentError(`Could not decode the audio: neither WAV nor MPEG audio${why}`);
+    const { channelData, samplesDecoded, sampleRate, errors } = withoutDecoderLogging(() => decoder.decode(bytes));
+    const [firstError] = errors;
+    if (firstError) {
+      const { message, inputBytes } = firstError;
+      throw new ArgumentError(
+        `Cannot decode audio ${name}: the MPEG stream is corrupt (${errors.length} decoder errors, the first "${message}" ` +
+          `within the first ${inputBytes} bytes)`,
+      );
     }
+    if (samplesDecoded === 0) throw new ArgumentError(`Cannot decode audio ${name}: it holds no complete MPEG audio frame (truncated?)`);
     return { sampleRate, channelData: channelData.map((channel) => withoutDecoderDelay(channel, samplesDecoded)) };
   } finally {
     decoder.free();
+  }
+}
+
+const DECODER_LOG_PREFIX = 'mpg123-decoder: ';
+
+/**
+ * Runs `decode` with mpg123-decoder's console.error lines dropped: it logs each error it also returns, and those
+ * become one ArgumentError. The decoding is synchronous, so no other code logs in the meantime.
+ */
+function withoutDecoderLogging<T>(decode: () => T): T {
+  const consoleError = console.error;
+  console.error = (...args: unknown[]) => {
+    if (!(typeof args[0] === 'string' && args[0].startsWith(DECODER_LOG_PREFIX))) consoleError(...args);
+  };
+  try {
+    return decode();
+  } finally {
+    console.error = consoleError;
   }
 }
 
@@ -84,11 +120,12 @@ function withoutDecoderDelay(channel: Float32Array, length: number): Float32Arra
   return out;
 }
 
-function decodeWav(bytes: Uint8Array): DecodedAudio {
+function decodeWav(bytes: Uint8Array, name: string): DecodedAudio {
+  const fail = (why: string) => new ArgumentError(`Cannot read WAV ${name}: ${why}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let format: { tag: number; channels: number; sampleRate: number; bits: number } | undefined;
   for (let at = 12; at + 8 <= bytes.length; ) {
-    const id = text(bytes, at, 4);
+    const id = ascii(bytes, at, 4);
     const size = view.getUint32(at + 4, true);
     const body = at + 8;
     if (id === 'fmt ') {
@@ -96,15 +133,15 @@ function decodeWav(bytes: Uint8Array): DecodedAudio {
       // WAVE_FORMAT_EXTENSIBLE keeps the real format in the first two bytes of its sub-format GUID.
       if (tag === 0xfffe && size >= 26) tag = view.getUint16(body + 24, true);
       const [channels, sampleRate, bits] = [view.getUint16(body + 2, true), view.getUint32(body + 4, true), view.getUint16(body + 14, true)];
-      if (channels === 0 || sampleRate === 0) throw new ArgumentError('Cannot read the WAV file: it gives no channels or no sample rate');
+      if (channels === 0 || sampleRate === 0) throw fail('it gives no channels or no sample rate');
       format = { tag, channels, sampleRate, bits };
     } else if (id === 'data') {
-      if (!format) throw new ArgumentError('Cannot read the WAV file: its data chunk comes before its fmt chunk');
-      return { sampleRate: format.sampleRate, channelData: wavSamples(view, body, Math.min(size, bytes.length - body), format) };
+      if (!format) throw fail('its data chunk comes before its fmt chunk');
+      return { sampleRate: format.sampleRate, channelData: wavSamples(view, body, Math.min(size, bytes.length - body), format, fail) };
     }
     at = body + size + (size % 2);
   }
-  throw new ArgumentError('Cannot read the WAV file: it has no data chunk');
+  throw fail('it has no data chunk');
 }
 
 function wavSamples(
@@ -112,8 +149,9 @@ function wavSamples(
   start: number,
   size: number,
   { tag, channels, bits }: { tag: number; channels: number; bits: number },
+  fail: (why: string) => Error,
 ): Float32Array[] {
-  const read = sampleReader(view, tag, bits);
+  const read = sampleReader(view, tag, bits, fail);
   const width = bits / 8;
   const frames = Math.floor(size / (width * channels));
   const out = Array.from({ length: channels }, () => new Float32Array(frames));
@@ -123,7 +161,7 @@ function wavSamples(
   return out;
 }
 
-function sampleReader(view: DataView, tag: number, bits: number): (at: number) => number {
+function sampleReader(view: DataView, tag: number, bits: number, fail: (why: string) => Error): (at: number) => number {
   const PCM = 1;
   const FLOAT = 3;
   if (tag === FLOAT && bits === 32) return (at) => view.getFloat32(at, true);
@@ -132,9 +170,7 @@ function sampleReader(view: DataView, tag: number, bits: number): (at: number) =
   if (tag === PCM && bits === 16) return (at) => view.getInt16(at, true) / 32768;
   if (tag === PCM && bits === 24) return (at) => (view.getUint16(at, true) | (view.getInt8(at + 2) << 16)) / 8388608;
   if (tag === PCM && bits === 32) return (at) => view.getInt32(at, true) / 2147483648;
-  throw new ArgumentError(
-    `Cannot read the WAV file: format ${tag} with ${bits}-bit samples is not supported (PCM 8/16/24/32-bit and float 32/64-bit are)`,
-  );
+  throw fail(`format ${tag} with ${bits}-bit samples is not supported (PCM 8/16/24/32-bit and float 32/64-bit are)`);
 }
 
 /** librosa's `to_mono`: the mean of the channels. */

@@ -1,5 +1,6 @@
 // Where an image comes from: a path, a URL (fetched), file bytes, or in a browser an image element, canvas,
 // bitmap or ImageData. Node modules are imported on first use, so this module loads in a browser.
+import { audioFormat } from '../audio/audio-format';
 import { isNode } from '../env';
 import { ArgumentError, DownloadError } from '../errors';
 import { decodeBmp, isBmp } from './bmp';
@@ -30,9 +31,34 @@ export async function openImage(source: ImageSource, limits: ImageLimits = DEFAU
   if (isImageDataLike(source)) return fromImageData(source);
   if (isDrawable(source)) return readDrawable(source);
   const { bytes, name } = await readBytes(source, limits, fetching);
+  const audio = audioFormat(bytes);
+  if (audio) {
+    throw new ArgumentError(
+      `Cannot decode image ${name}: it is ${audio} audio. Image models take images (JPEG, PNG, WebP, GIF, TIFF, BMP, AVIF, ` +
+        'JPEG 2000, PPM); mp3 and wav clips are for MusicTaggerCRNN',
+    );
+  }
   // BMP first: sharp cannot read it, and browsers would not give Pillow's pixels for every variant.
   if (isBmp(bytes)) return decodeBmp(bytes, name, limits.maxPixels);
   return isNode() ? decodeWithSharp(bytes, name, limits.maxPixels) : decodeInBrowser(bytes, name, limits.maxPixels);
+}
+
+/** Signatures of the common image formats, to name an image given where audio is expected. */
+const IMAGE_SIGNATURES: [format: string, matches: (bytes: Uint8Array) => boolean][] = [
+  ['JPEG', (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff],
+  ['PNG', (b) => startsWith(b, 0, '\x89PNG\r\n\x1a\n')],
+  ['GIF', (b) => startsWith(b, 0, 'GIF87a') || startsWith(b, 0, 'GIF89a')],
+  ['WebP', (b) => startsWith(b, 0, 'RIFF') && startsWith(b, 8, 'WEBP')],
+  ['TIFF', (b) => startsWith(b, 0, 'II*\0') || startsWith(b, 0, 'MM\0*')],
+  ['BMP', isBmp],
+];
+
+const startsWith = (bytes: Uint8Array, at: number, signature: string): boolean =>
+  [...signature].every((char, i) => bytes[at + i] === char.charCodeAt(0));
+
+/** 'JPEG', 'PNG', 'GIF', 'WebP', 'TIFF' or 'BMP' when `bytes` start like such an image file, else undefined. */
+export function imageFormat(bytes: Uint8Array): string | undefined {
+  return IMAGE_SIGNATURES.find(([, matches]) => matches(bytes))?.[0];
 }
 
 async function readBytes(source: ImageSource, limits: ImageLimits, fetching: ImageFetchOptions): Promise<{ bytes: Uint8Array; name: string }> {
