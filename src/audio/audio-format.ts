@@ -8,6 +8,7 @@ export type AudioFormat = 'WAV' | 'MP3';
 /** How far past an ID3v2 tag the first frame is looked for: taggers leave an ID3v1 block or padding there. */
 const FRAME_SEARCH_AFTER_TAG = 64 * 1024;
 
+/** `length` bytes from `at` as Latin-1 text: chunk ids and signatures. */
 export const ascii = (bytes: Uint8Array, at: number, length: number): string => String.fromCharCode(...bytes.subarray(at, at + length));
 
 /** `'WAV'` or `'MP3'` when `bytes` start like such a file, else undefined. */

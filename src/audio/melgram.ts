@@ -71,7 +71,9 @@ export async function decodeAudio(source: AudioSource): Promise<DecodedAudio> {
     );
   }
   const head = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ') || '(empty)';
-  throw new ArgumentError(`Cannot decode audio ${name}: neither WAV nor MPEG audio (it starts with bytes ${head}). MusicTaggerCRNN takes mp3 or wav clips`);
+  throw new ArgumentError(
+    `Cannot decode audio ${name}: neither WAV nor MPEG audio (it starts with bytes ${head}). MusicTaggerCRNN takes mp3 or wav clips`,
+  );
 }
 
 async function decodeMp3(bytes: Uint8Array, name: string): Promise<DecodedAudio> {
