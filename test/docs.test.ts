@@ -1,24 +1,27 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import ts from 'typescript';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { docExamples, itRunsTheReadmeExamples, runExampleInProject, writeReadmeInputs } from './helpers/doc-examples';
 
 // The README and the guides as a reader uses them: links lead to files, TypeScript examples compile against
-// the built package, and documented `node dist/cli.js` output is what the command prints.
+// the built package, the README's and the fine-tuning guide's run against it, and documented `node dist/cli.js`
+// output is what the command prints.
 const root = fileURLToPath(new URL('..', import.meta.url));
 const run = promisify(execFile);
 
 const allDocs = ['README.md', ...readdirSync(join(root, 'docs')).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)];
 /**
- * The documents whose examples are checked. fine-tuning.md and performance.md show fragments that use names
- * from their examples' sources (`images`, `batch`), so they do not compile alone.
+ * The documents whose examples are checked. performance.md shows fragments that use names from its benchmarks'
+ * sources (`batch`), so they do not compile alone.
  */
 const checkedDocs = [
   'README.md',
+  'docs/fine-tuning.md',
   'docs/backends.md',
   'docs/offline.md',
   'docs/browser.md',
@@ -135,5 +138,31 @@ describe('documented command output', () => {
     } finally {
       rmSync(home, { recursive: true, force: true });
     }
+  });
+});
+
+/**
+ * A user's project folder: this package in node_modules (a link to the repository, so dist/ is what runs; tfjs
+ * linked beside it), the README's inputs beside it.
+ */
+describe('the examples run against the built package', () => {
+  let project: string;
+  beforeAll(async () => {
+    expect(existsSync(join(root, 'dist/index.js')), 'dist/ is missing: run `npm run build`').toBe(true);
+    project = mkdtempSync(join(tmpdir(), 'keras-docs-project-'));
+    mkdirSync(join(project, 'node_modules'));
+    symlinkSync(root, join(project, 'node_modules', 'keras-applications'), 'dir');
+    symlinkSync(join(root, 'node_modules', '@tensorflow'), join(project, 'node_modules', '@tensorflow'), 'dir');
+    await writeReadmeInputs(project);
+  });
+  afterAll(() => rmSync(project, { recursive: true, force: true }));
+
+  describe('README.md', () => itRunsTheReadmeExamples(() => project));
+
+  it('docs/fine-tuning.md: trains the head, then the top blocks it documents', async () => {
+    const [example] = docExamples('docs/fine-tuning.md');
+    const printed = await runExampleInProject(example!, project, { KERAS_HOME: join(project, '.keras'), KERAS_APPLICATIONS_OFFLINE: '1' });
+    const documented = /^\/\/ (conv_dw_12\/.*)$/m.exec(example!)![1]!;
+    expect(printed.split('\n').at(-1)).toBe(documented);
   });
 });
