@@ -12,7 +12,7 @@ import type { Predictor } from './inference/types';
 import { loadImageTensor, type ImageSource, type LoadImageOptions } from './image/image';
 import { WEIGHTS_DOWNLOAD_OPTION_NAMES } from './weights/source';
 import { decodePredictions, type ImagenetPrediction } from './applications/imagenet-utils';
-import { computeMelgram, type AudioSource } from './audio/melgram';
+import { computeMelgram, type AudioReadOptions, type AudioSource } from './audio/melgram';
 import { decodeMusicTags, type MusicTag } from './audio/music-tags';
 
 export interface ClassifyOptions extends WeightsDownloadOptions {
@@ -88,7 +88,7 @@ export async function classify(
   const { timeoutMs, deadlineMs, signal } = download;
   const batch =
     entry.kind === 'audio'
-      ? await melgramBatch(inputs)
+      ? await melgramBatch(inputs, { timeoutMs, deadlineMs, signal })
       : await preparedImageBatch(inputs, entry, { inputShape: modelOptions.inputShape, timeoutMs, deadlineMs, signal });
   let scores: tf.Tensor | undefined;
   try {
@@ -236,13 +236,13 @@ export async function preparedImageBatch(
 }
 
 /** MusicTaggerCRNN's input for each clip, as one batch. */
-async function melgramBatch(clips: unknown[]): Promise<tf.Tensor4D> {
+async function melgramBatch(clips: unknown[], fetching: AudioReadOptions): Promise<tf.Tensor4D> {
   const isAudio = (clip: unknown): clip is AudioSource => typeof clip === 'string' || clip instanceof Uint8Array || clip instanceof ArrayBuffer;
   const wrong = clips.find((clip) => !isAudio(clip));
   if (wrong !== undefined) {
     throw new ArgumentError(`MusicTaggerCRNN classifies mp3 or wav clips: a path or the file's bytes. Received: ${formatValue(wrong)}`);
   }
-  const melgrams = await Promise.all((clips as AudioSource[]).map((clip) => computeMelgram(clip)));
+  const melgrams = await Promise.all((clips as AudioSource[]).map((clip) => computeMelgram(clip, fetching)));
   const batch = tf.stack(melgrams) as tf.Tensor4D;
   tf.dispose(melgrams);
   return batch;

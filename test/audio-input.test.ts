@@ -134,3 +134,29 @@ describe('audioFormat', () => {
     expect(audioFormat(tagOnly)).toBeUndefined();
   });
 });
+
+describe('audio URLs', () => {
+  it('are fetched with the download rules: idle timeout, size limit, our error', async () => {
+    const http = await import('node:http');
+    const bytes = await readFile(MP3);
+    const server = http.createServer((req, res) => {
+      res.writeHead(200, { 'Content-Length': bytes.byteLength });
+      if (req.url === '/stall.mp3') res.write(bytes.subarray(0, 1000));
+      else res.end(bytes);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
+    try {
+      await expect(decodeAudio(`${base}/stall.mp3`, { timeoutMs: 200 })).rejects.toThrow(
+        `Could not fetch audio ${base}/stall.mp3: timed out: no data received for 0.2 s (timeoutMs: 200)`,
+      );
+      await expect(decodeAudio(`${base}/clip.mp3`, { maxBytes: 1000 })).rejects.toThrow(
+        `Could not fetch audio ${base}/clip.mp3: the server announced ${bytes.byteLength} bytes, more than maxBytes (1000)`,
+      );
+      expect((await decodeAudio(`${base}/clip.mp3`)).sampleRate).toBe(44100);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});

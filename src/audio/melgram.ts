@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ensureBackend } from '../backend';
 import { ArgumentError, DownloadError } from '../errors';
 import { isNode } from '../env';
+import { describe as describeError, downloadBytes, validateStreamOptions, type StreamOptions } from '../weights/download';
 import { readRegularFile } from '../files';
 import { imageFormat } from '../image/image-source';
 import { resampleRange } from '../image/resample';
@@ -37,21 +38,32 @@ const TOP_DB = 80;
  */
 const MP3_DECODER_DELAY = 529;
 
+/** How a clip is read: a size limit for paths and URLs, and for URLs the download's idle timeout, deadline and signal. */
+export type AudioReadOptions = Pick<StreamOptions, 'timeoutMs' | 'deadlineMs' | 'signal' | 'maxBytes'>;
+
+/** Audio files above this size are refused unless the caller raises `maxBytes`. */
+const DEFAULT_MAX_AUDIO_BYTES = 256 * 2 ** 20;
+
 /** The clip's bytes and how messages name it: its path or URL, or its length. */
-async function readSource(source: AudioSource): Promise<{ bytes: Uint8Array; name: string }> {
+async function readSource(source: AudioSource, options: AudioReadOptions): Promise<{ bytes: Uint8Array; name: string }> {
+  const { maxBytes = DEFAULT_MAX_AUDIO_BYTES, ...fetching } = options;
+  validateStreamOptions({ ...fetching, maxBytes });
   if (source instanceof Uint8Array) return { bytes: source, name: `<${source.byteLength} bytes>` };
   if (source instanceof ArrayBuffer) return { bytes: new Uint8Array(source), name: `<${source.byteLength} bytes>` };
   if (typeof source !== 'string') {
     throw new ArgumentError(`Expected the path, URL or bytes of an audio file. Received: ${typeof source}`);
   }
   if (/^https?:/i.test(source) || !isNode()) {
-    const response = await fetch(source);
-    if (!response.ok) throw new DownloadError(`Could not fetch ${source}: HTTP ${response.status}`);
-    return { bytes: new Uint8Array(await response.arrayBuffer()), name: `'${source}'` };
+    try {
+      // Like an image URL: the weights' streaming rules, a no-op progress callback, never cached.
+      return { bytes: await downloadBytes(source, { ...fetching, maxBytes, onProgress: () => {} }), name: `'${source}'` };
+    } catch (error) {
+      throw new DownloadError(`Could not fetch audio ${source}: ${describeError(error)}`);
+    }
   }
   const path = source.startsWith('file:') ? (await import('node:url')).fileURLToPath(source) : source;
   const fail = (why: string) => new ArgumentError(`Cannot read audio '${path}': ${why}`);
-  return { bytes: await readRegularFile(path, { maxBytes: null, fail }), name: `'${path}'` };
+  return { bytes: await readRegularFile(path, { maxBytes, fail, maxBytesOption: 'maxBytes' }), name: `'${path}'` };
 }
 
 /**
@@ -59,8 +71,8 @@ async function readSource(source: AudioSource): Promise<{ bytes: Uint8Array; nam
  * by their first bytes; anything else (an image, a corrupt stream) is an ArgumentError naming the file.
  * Integer samples are scaled as librosa did: divided by 2^(bits-1).
  */
-export async function decodeAudio(source: AudioSource): Promise<DecodedAudio> {
-  const { bytes, name } = await readSource(source);
+export async function decodeAudio(source: AudioSource, options: AudioReadOptions = {}): Promise<DecodedAudio> {
+  const { bytes, name } = await readSource(source, options);
   const format = audioFormat(bytes);
   if (format === 'WAV') return decodeWav(bytes, name);
   if (format === 'MP3') return decodeMp3(bytes, name);
@@ -303,8 +315,8 @@ function melgramOf(clip: Float32Array): Float32Array {
  * MusicTaggerCRNN's input from an mp3 or wav file, as the author's `compute_melgram`: a (96, 1366, 1)
  * tensor of log mel power (dB) of the clip's middle 29.12 s, resampled to 12 kHz mono.
  */
-export async function computeMelgram(source: AudioSource): Promise<tf.Tensor3D> {
-  const audio = await decodeAudio(source);
+export async function computeMelgram(source: AudioSource, options: AudioReadOptions = {}): Promise<tf.Tensor3D> {
+  const audio = await decodeAudio(source, options);
   const clip = middleAt12kHz(toMono(audio), audio.sampleRate);
   await ensureBackend();
   return tf.tensor3d(melgramOf(clip), [N_MELS, N_FRAMES, 1]);
