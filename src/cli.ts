@@ -2,16 +2,16 @@
 // The `keras-applications` command: classify images, extract features, list and summarise the models,
 // fill the weights cache for offline use.
 import { realpathSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, unlink } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { applications, type AnyApplicationEntry, type ApplicationEntry, type ApplicationName } from './applications/registry';
-import type { WeightsFileRef } from './applications/official-weights';
 import type { InputShape } from './applications/types';
 import { BACKEND_ENV_VAR } from './backend';
+import { cacheFolder, cachedFiles, describeConfiguration, filesToRemove, fitProblem, OFFICIAL_FILES, officialFileFor } from './cache';
 import { classify as classifyInputs, preparedImageBatch } from './classify';
 import { ArgumentError, DownloadError, KerasApplicationsError, WeightsFileError, WeightsMismatchError } from './errors';
 import { featureExtractor } from './features';
@@ -35,10 +35,16 @@ const USAGE = `Usage:
   keras-applications classify <image...> [options]   top ImageNet classes of images (JPEG, PNG, …)
                                                      (music tags of mp3/wav clips with --model MusicTaggerCRNN)
   keras-applications features <image...> [options]   feature vectors or intermediate outputs of images
-  keras-applications list [--json]                   the models: weights size, accuracy, parameters, depth, input
+  keras-applications list [<pattern>] [--cached] [--json]
+                                                     the models (a wildcard pattern such as '*resnet*' picks some):
+                                                     weights size, accuracy, parameters, depth, input
   keras-applications summary <model> [options]       layers, output shapes and parameters, as Keras's model.summary()
-  keras-applications download <model...> [--variant top|notop|all]
-                                                     fill the weights cache for offline use (progress on stderr)
+  keras-applications download <model...> [--variant top|notop|all] [--alpha <n>] [--input-size <n>]
+                                                     fill the weights cache for offline use (progress on stderr);
+                                                     each file is checked against its model's weight shapes
+  keras-applications cache list|verify [--json]      the cached weights files, their sizes and checks (hash where
+                                                     Keras publishes one, else HDF5 length and weight shapes)
+  keras-applications cache remove <model|file...>    delete a model's cached files, or cached files by name
   keras-applications --help | --version
 
 Options:
@@ -47,16 +53,18 @@ Options:
   --weights <w>        classify, features: 'imagenet' (default: the official Keras file, downloaded once into
                        $KERAS_HOME/models or ~/.keras/models; for MusicTaggerCRNN the author's 'msd' weights),
                        the path or URL of a Keras .h5 file, or 'none' (random)
-  --alpha <n>          classify, features, summary: the width of MobileNet, V2 and V3, e.g. 0.25
-  --input-size <size>  classify, features, summary (with --no-top): the input, <n> or <height>x<width> (default:
+  --alpha <n>          classify, features, summary, download: the width of MobileNet, V2 and V3, e.g. 0.25
+  --input-size <size>  classify, features, summary (with --no-top), download: the input, <n> or <height>x<width> (default:
                        the model's); with the top and 'imagenet' weights, a size Keras publishes a file for
                        (MobileNet: 128, 160, 192 or 224)
-  --layer <name>       features: a layer to read (repeatable; 'summary' lists them). Without it: the pooled
-                       output of the model without its top (Keras's include_top=False, pooling='avg')
+  --layer <name>       features: a layer to read (repeatable; 'summary' lists them), from the model without its
+                       top (and its smaller file) unless a layer is in the top. Without it: the pooled output of
+                       the model without its top (Keras's include_top=False, pooling='avg')
   --no-top             summary: the model without its classifier (Keras's include_top=False)
   --pooling <p>        summary: with --no-top, 'avg' or 'max'
   --variant <v>        download: the file with the top (default), without it ('notop'), or 'all'
   --backend <name>     ${BACKENDS.join(', ')} (default: the fastest one that loads)
+  --cached             list: only the models with weights in the cache, and which files
   --json               print JSON (features: every value) instead of tables
 
 Environment: KERAS_HOME (cache root), KERAS_APPLICATIONS_OFFLINE=1 (cached files only),
@@ -65,15 +73,16 @@ KERAS_APPLICATIONS_MIRROR (replaces https://storage.googleapis.com/), KERAS_APPL
 Exit codes:
   ${EXIT.ok}  success
   ${EXIT.bug}  unexpected error (a bug: the message has a stack trace to report)
-  ${EXIT.usage}  the command line is wrong (this text follows the message)
+  ${EXIT.usage}  the command line is wrong
   ${EXIT.download}  a weights file could not be downloaded (offline, network, hash): the message names the URL
      and the path where you can put the file by hand
   ${EXIT.input}  an input was rejected: an image or weights path that does not exist or cannot be read, or a
      model option the model does not take (e.g. --alpha for ResNet50)
-  ${EXIT.weightsFile}  a weights file cannot be read or does not fit the model
+  ${EXIT.weightsFile}  a weights file cannot be read or does not fit the model (download, cache verify: the
+     message names the file)
 `;
 
-/** A command line we do not understand: reported with the usage text. */
+/** A command line we do not understand: reported in one line, with a pointer to --help. */
 class UsageError extends Error {}
 
 type Options = ReturnType<typeof parse>['values'];
@@ -94,8 +103,8 @@ export async function main(argv: string[], io: CliIO = process): Promise<number>
     if (values.backend !== undefined) selectBackendByName(values.backend);
     switch (command) {
       case 'list':
-        if (rest.length > 0) throw new UsageError(`'list' takes no arguments. Received: ${rest.join(' ')}`);
-        io.stdout.write(list(values.json));
+        if (rest.length > 1) throw new UsageError(`'list' takes at most one pattern. Received: ${rest.join(' ')}`);
+        io.stdout.write(await list(rest[0], values));
         return EXIT.ok;
       case 'classify':
         io.stdout.write(await classify(rest, values));
@@ -109,6 +118,8 @@ export async function main(argv: string[], io: CliIO = process): Promise<number>
         return EXIT.ok;
       case 'download':
         return await download(rest, values, io);
+      case 'cache':
+        return await cache(rest, values, io);
       default:
         throw new UsageError(command === undefined ? 'no command given' : `unknown command '${command}'`);
     }
@@ -119,7 +130,7 @@ export async function main(argv: string[], io: CliIO = process): Promise<number>
 
 function reportError(error: unknown, io: CliIO): number {
   if (error instanceof UsageError) {
-    io.stderr.write(`error: ${error.message}\n\n${USAGE}`);
+    io.stderr.write(`error: ${error.message}\nSee 'keras-applications --help'.\n`);
     return EXIT.usage;
   }
   // Our own errors carry a complete message; anything else is a bug, whose stack helps.
@@ -150,6 +161,7 @@ function parse(argv: string[]) {
         'input-size': { type: 'string' },
         alpha: { type: 'string' },
         variant: { type: 'string', default: 'top' },
+        cached: { type: 'boolean', default: false },
         backend: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -174,9 +186,15 @@ function selectBackendByName(backend: string): void {
 
 // ---- list ---------------------------------------------------------------------------------
 
-/** The Keras documentation's table (keras.io/api/applications) for every model. */
-function list(json: boolean): string {
-  const rows = MODEL_NAMES.map((name) => {
+/**
+ * The Keras documentation's table (keras.io/api/applications) for the models `pattern` matches (a
+ * case-insensitive wildcard, as timm's `list_models`); with `--cached`, only those with cached files.
+ */
+async function list(pattern: string | undefined, options: Options): Promise<string> {
+  const matches = pattern === undefined ? () => true : wildcard(pattern);
+  const cached = options.cached ? await cachedVariants() : undefined;
+  const names = MODEL_NAMES.filter((name) => matches(name) && (!cached || cached.has(name)));
+  const rows = names.map((name) => {
     const entry: AnyApplicationEntry = applications[name];
     const figures = entry.kind === 'image' ? entry.metadata : undefined;
     return {
@@ -188,12 +206,13 @@ function list(json: boolean): string {
       depth: figures?.depth ?? null,
       input: entry.kind === 'image' ? `${entry.defaultSize}×${entry.defaultSize}` : `${entry.inputShape.join('×')} mel`,
       preprocessing: entry.preprocessing,
+      ...(cached && { cached: cached.get(name)! }),
     };
   });
-  if (json) return `${JSON.stringify(rows, null, 2)}\n`;
+  if (options.json) return `${JSON.stringify(rows, null, 2)}\n`;
   const or = <T>(value: T | null, show: (v: T) => string) => (value === null ? '—' : show(value));
   return table(
-    ['Model', 'Size (MB)', 'Top-1 Accuracy', 'Top-5 Accuracy', 'Parameters', 'Depth', 'Input'],
+    ['Model', 'Size (MB)', 'Top-1 Accuracy', 'Top-5 Accuracy', 'Parameters', 'Depth', 'Input', ...(cached ? ['Cached'] : [])],
     rows.map((r) => [
       r.model,
       or(r.sizeMB, String),
@@ -202,9 +221,35 @@ function list(json: boolean): string {
       `${(r.parameters / 1e6).toFixed(1)}M`,
       or(r.depth, String),
       r.input,
+      ...(r.cached ? [r.cached.join(', ')] : []),
     ]),
-    [false, true, true, true, true, true, false],
+    [false, true, true, true, true, true, false, false],
   );
+}
+
+/** fnmatch's rules: `*`, `?`, `[abc]`, `[!abc]`; case-insensitive. */
+function wildcard(pattern: string): (name: string) => boolean {
+  const source = pattern
+    .replace(/[.+^${}()|\\]/g, '\\$&')
+    .replaceAll('*', '.*')
+    .replaceAll('?', '.')
+    .replaceAll('[!', '[^');
+  try {
+    const regex = new RegExp(`^${source}$`, 'i');
+    return (name) => regex.test(name);
+  } catch {
+    throw new UsageError(`the pattern must be a wildcard pattern such as '*resnet*'. Received: ${pattern}`);
+  }
+}
+
+/** The models with official files in the cache, and the names of those files. */
+async function cachedVariants(): Promise<Map<string, string[]>> {
+  const byModel = new Map<string, string[]>();
+  for (const { name } of await cachedFiles(false)) {
+    const official = OFFICIAL_FILES.find((file) => file.fileName === name);
+    if (official) byModel.set(official.model, [...(byModel.get(official.model) ?? []), name]);
+  }
+  return byModel;
 }
 
 // ---- classify -----------------------------------------------------------------------------
@@ -250,13 +295,19 @@ async function features(images: string[], options: Options): Promise<string> {
   if (images.length === 0) throw new UsageError("'features' needs at least one image");
   const entry = imageModel(options.model, 'features');
   const layers = options.layer;
-  const modelOptions = builderOptions(entry, options);
+  // The size the images are loaded at, given to the builder too: MobileNet's "inputShape is undefined" warning
+  // then only comes where it means something (a size Keras publishes no weights for).
+  const modelOptions = { inputShape: [entry.defaultSize, entry.defaultSize, 3] as InputShape, ...builderOptions(entry, options) };
   const batch = await preparedImageBatch(images, entry, { inputShape: modelOptions.inputShape });
   let model: tfl.LayersModel | undefined;
   try {
     const weights = weightsOption(options);
     // Without --layer: Keras's feature-vector recipe, the model without its top, average-pooled.
-    model = await entry.build(layers ? { ...modelOptions, weights } : { ...modelOptions, weights, includeTop: false, pooling: 'avg' });
+    model = await entry.build(
+      layers && (await needsTop(entry, layers, modelOptions, weights))
+        ? { ...modelOptions, weights }
+        : { ...modelOptions, weights, includeTop: false, pooling: layers ? undefined : 'avg' },
+    );
     const outputs = featureExtractor(model, layers ?? [model.outputs[0]!.sourceLayer.name]).extract(batch);
     const byLayer = await Promise.all(
       Object.entries(outputs).map(async ([layer, output]) => ({ layer, shape: output.shape.slice(1), data: await output.data() })),
@@ -282,6 +333,21 @@ async function features(images: string[], options: Options): Promise<string> {
     // The extractor shares the model's weights: disposing the model frees them.
     tf.dispose(batch);
     model?.dispose();
+  }
+}
+
+/**
+ * Whether reading `layers` needs the model with its top: only when one of them is not in the model without it
+ * (whose official file is smaller: VGG16's 58 MB instead of 528 MB). A file of the user's is read as given.
+ */
+async function needsTop(entry: ApplicationEntry, layers: string[], modelOptions: object, weights: string | null | undefined): Promise<boolean> {
+  if (typeof weights === 'string') return true;
+  const structure = await entry.build({ ...modelOptions, weights: null, includeTop: false });
+  try {
+    const names = new Set(structure.layers.map((layer) => layer.name));
+    return !layers.every((layer) => names.has(layer));
+  } finally {
+    structure.dispose();
   }
 }
 
@@ -408,27 +474,106 @@ async function download(names: string[], options: Options, io: CliIO): Promise<n
   if (names.length === 0) throw new UsageError("'download' needs at least one model name");
   if (!VARIANTS.includes(options.variant)) throw new UsageError(`--variant must be one of ${VARIANTS.join(', ')}. Received: ${options.variant}`);
   const entries = names.map((name) => applications[modelName(name)] as AnyApplicationEntry);
-  let failed = 0;
-  for (const entry of entries) {
-    for (const includeTop of options.variant === 'all' ? [true, false] : [options.variant === 'top']) {
+  const asked = downloadOptions(options);
+  // Every file is looked up before the first download.
+  const wanted = entries.flatMap((entry) =>
+    (options.variant === 'all' ? [true, false] : [options.variant === 'top']).map((includeTop) => {
       const variant = includeTop ? 'top' : 'notop';
-      const ref: WeightsFileRef | null = includeTop ? entry.weights.top : entry.weights.notop;
-      if (!ref) {
-        io.stderr.write(`${entry.kerasName}: Keras publishes no '${variant}' file; skipped\n`);
-        continue;
+      const official = officialFileFor(entry.kerasName, includeTop, asked);
+      if (!official && (asked.alpha !== undefined || asked.rows !== undefined)) {
+        throw new ArgumentError(`Keras publishes no '${variant}' file for ${entry.kerasName} with ${downloadFlags(options)}`);
       }
-      try {
-        const path = await resolveWeightsFile(ref, { onProgress: progressLines(ref.fileName, io) });
-        io.stdout.write(`${entry.kerasName}\t${variant}\t${path}\n`);
-      } catch (error) {
-        // One file that cannot be had does not stop the others.
-        if (!(error instanceof DownloadError)) throw error;
-        failed += 1;
-        io.stderr.write(`error: ${entry.kerasName} (${variant}): ${error.message}\n`);
+      return { entry, variant, official };
+    }),
+  );
+  const failures: number[] = [];
+  for (const { entry, variant, official } of wanted) {
+    if (!official) {
+      io.stderr.write(`${entry.kerasName}: Keras publishes no '${variant}' file; skipped\n`);
+      continue;
+    }
+    try {
+      // In Node an official file always resolves to its path in the cache.
+      const path = (await resolveWeightsFile(official, { onProgress: progressLines(official.fileName, io) })) as string;
+      // Keras publishes no hash for some files (MobileNet): a mirror's wrong file would pass unnoticed.
+      const problem = await fitProblem(path, official);
+      if (problem) {
+        throw new WeightsMismatchError(
+          `The file ${path} is not ${official.fileName}: ${problem}. Remove it ('keras-applications cache remove ${official.fileName}') and download it again`,
+        );
       }
+      io.stdout.write(`${entry.kerasName}\t${variant}\t${path}\n`);
+    } catch (error) {
+      // One file that cannot be had does not stop the others.
+      if (!(error instanceof DownloadError || error instanceof WeightsFileError || error instanceof WeightsMismatchError)) throw error;
+      failures.push(exitCode(error));
+      io.stderr.write(`error: ${entry.kerasName} (${variant}): ${error.message}\n`);
     }
   }
-  return failed > 0 ? EXIT.download : EXIT.ok;
+  return failures[0] ?? EXIT.ok;
+}
+
+/** `--alpha` and a square `--input-size`, which pick among MobileNet's files. */
+function downloadOptions(options: Options): { alpha?: number; rows?: number } {
+  const size = options['input-size'];
+  const match = size === undefined ? undefined : /^(\d+)(?:x\1)?$/.exec(size);
+  if (size !== undefined && !match) throw new UsageError(`download: --input-size must be one square size, e.g. 128. Received: ${size}`);
+  return {
+    ...(options.alpha !== undefined && { alpha: alphaOption(options.alpha) }),
+    ...(match && { rows: Number(match[1]) }),
+  };
+}
+
+function downloadFlags(options: Options): string {
+  return [options.alpha !== undefined && `--alpha ${options.alpha}`, options['input-size'] !== undefined && `--input-size ${options['input-size']}`]
+    .filter(Boolean)
+    .join(' ');
+}
+
+// ---- cache --------------------------------------------------------------------------------
+
+async function cache(args: string[], options: Options, io: CliIO): Promise<number> {
+  const [action, ...targets] = args;
+  if (action === 'remove') return removeFromCache(targets, io);
+  if (action !== 'list' && action !== 'verify') {
+    throw new UsageError(`'cache' takes list, verify or remove. Received: ${action ?? 'nothing'}`);
+  }
+  if (targets.length > 0) throw new UsageError(`'cache ${action}' takes no arguments. Received: ${targets.join(' ')}`);
+  const files = await cachedFiles(true);
+  const bad = files.filter((file) => file.problem !== undefined);
+  if (action === 'verify') for (const file of bad) io.stderr.write(`error: ${file.path}: ${file.problem}\n`);
+  if (options.json) {
+    io.stdout.write(`${JSON.stringify({ folder: cacheFolder(), files }, null, 2)}\n`);
+  } else if (action === 'list') {
+    const rows = files.map((file) => {
+      const official = OFFICIAL_FILES.find((candidate) => candidate.fileName === file.name);
+      const verdict = file.check === 'none' ? 'not checked' : file.problem === undefined ? 'ok' : `BAD: ${file.problem}`;
+      return [file.name, (file.bytes / 1e6).toFixed(1), official ? describeConfiguration(official) : '—', file.check, verdict];
+    });
+    io.stdout.write(`${cacheFolder()}\n${table(['File', 'Size (MB)', 'For', 'Check', 'Verifies'], rows, [false, true, false, false, false])}`);
+  } else {
+    const unchecked = files.filter((file) => file.check === 'none').length;
+    io.stdout.write(`${cacheFolder()}: ${files.length - bad.length - unchecked} verified, ${bad.length} bad, ${unchecked} not checked\n`);
+  }
+  return action === 'verify' && bad.length > 0 ? EXIT.weightsFile : EXIT.ok;
+}
+
+/** Deletes the named cached files, or a model's; only ever files directly in the cache folder. */
+async function removeFromCache(targets: string[], io: CliIO): Promise<number> {
+  if (targets.length === 0) throw new UsageError("'cache remove' needs a model name or a cached file's name");
+  // Every target is checked before the first file goes.
+  const chosen = [];
+  for (const target of targets) {
+    const model = MODEL_NAMES.find((known) => known.toLowerCase() === target.toLowerCase());
+    const files = await filesToRemove(target, model);
+    if (files.length === 0) io.stderr.write(`${model}: no cached files\n`);
+    chosen.push(...files);
+  }
+  for (const file of chosen) {
+    await unlink(file.path);
+    io.stdout.write(`removed ${file.path}\n`);
+  }
+  return EXIT.ok;
 }
 
 /**
@@ -453,8 +598,34 @@ function progressLines(fileName: string, io: CliIO): ((progress: DownloadProgres
 /** The registry name for `name`, in any letter case. */
 function modelName(name: string): ApplicationName {
   const found = MODEL_NAMES.find((known) => known.toLowerCase() === name.toLowerCase());
-  if (!found) throw new UsageError(`unknown model '${name}'. Known: ${MODEL_NAMES.join(', ')}`);
-  return found;
+  if (found) return found;
+  const suggestions = closestNames(name);
+  const hint = suggestions.length > 0 ? ` Did you mean ${suggestions.join(', ')}?` : '';
+  throw new UsageError(`unknown model '${name}'.${hint} ('keras-applications list' shows them all)`);
+}
+
+/** Up to three registry names nearest to `name` in edit distance (letter case ignored), if reasonably near. */
+function closestNames(name: string): string[] {
+  const scored = MODEL_NAMES.map((known) => ({ known, distance: editDistance(name.toLowerCase(), known.toLowerCase()) }));
+  const limit = Math.max(2, Math.floor(name.length / 3));
+  return scored
+    .filter(({ distance }) => distance <= limit)
+    .sort((a, b) => a.distance - b.distance)
+    .slice(0, 3)
+    .map(({ known }) => known);
+}
+
+/** Levenshtein distance. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }
 
 function imageModel(name: string, command: string): ApplicationEntry {

@@ -1,5 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -9,9 +9,12 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { ensureBackend } from '../src/backend';
 import { EXIT, main } from '../src/cli';
 import { applications } from '../src/applications/registry';
-import { fixtureConfig, loadFixture } from './helpers/keras-ref';
+import { fixtureConfig, loadFixture, relativeError } from './helpers/keras-ref';
 
 const ELEPHANT = 'test/data/images/elephant.jpg';
+/** Keras's official MobileNet α=0.25 file without the top, under its official name. */
+const MOBILENET_025_NO_TOP = 'mobilenet_2_5_224_tf_no_top.h5';
+const MOBILENET_025_NO_TOP_PATH = `test/data/weights/${MOBILENET_025_NO_TOP}`;
 // The CLI lists the registry, in its order.
 const MODELS = Object.keys(applications);
 
@@ -59,10 +62,42 @@ describe('keras-applications', () => {
     });
   });
 
+  it("lists the models a wildcard pattern matches, in any letter case, as timm's list_models", async () => {
+    const models = async (...argv: string[]) => {
+      const { code, stdout } = await run('list', ...argv);
+      expect(code).toBe(EXIT.ok);
+      return stdout.trimEnd().split('\n').slice(1).map((line) => line.split(/ +/)[0]);
+    };
+    expect(await models('*RESNET5*')).toEqual(['ResNet50', 'ResNet50V2']);
+    expect(await models('mobilenet')).toEqual(['MobileNet']);
+    expect(await models('mobilenetv?small')).toEqual(['MobileNetV3Small']);
+    expect(await models('vgg1[!6]')).toEqual(['VGG19']);
+    expect(await models('nothing*')).toEqual([]);
+    const json = JSON.parse((await run('list', 'resnet50', '--json')).stdout);
+    expect(json.map((m: { model: string }) => m.model)).toEqual(['ResNet50']);
+  });
+
+  it('lists the models with cached weights, and which files', async () => {
+    const folder = path.join(kerasHome, 'models');
+    await mkdir(folder);
+    await copyFile(MOBILENET_025_NO_TOP_PATH, path.join(folder, MOBILENET_025_NO_TOP));
+    await writeFile(path.join(folder, 'notes.txt'), 'not a weights file');
+    const { code, stdout } = await run('list', '--cached');
+    expect(code).toBe(EXIT.ok);
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/ +Input +Cached$/);
+    expect(lines.slice(1)).toHaveLength(1);
+    expect(lines[1]).toMatch(new RegExp(`^MobileNet .* 224×224  ${MOBILENET_025_NO_TOP}$`));
+    expect(JSON.parse((await run('list', '--cached', '--json')).stdout).map((m: { model: string; cached: string[] }) => [m.model, m.cached])).toEqual([
+      ['MobileNet', [MOBILENET_025_NO_TOP]],
+    ]);
+    expect((await run('list', '*resnet*', '--cached')).stdout.trimEnd().split('\n')).toHaveLength(1);
+  });
+
   it('prints help and the package version', async () => {
     const help = await run('--help');
     expect(help.code).toBe(0);
-    for (const command of ['classify <image...>', 'features <image...>', 'list [--json]', 'summary <model>', 'download <model...>']) {
+    for (const command of ['classify <image...>', 'features <image...>', 'list [<pattern>] [--cached] [--json]', 'summary <model>', 'download <model...>', 'cache list|verify', 'cache remove <model|file...>']) {
       expect(help.stdout).toContain(`keras-applications ${command}`);
     }
     expect(help.stdout).toMatch(/Exit codes:\n  0  success\n  1  unexpected error/);
@@ -72,7 +107,15 @@ describe('keras-applications', () => {
   });
 
   it.each([
-    [['classify', ELEPHANT, '--model', 'ResNet42'], "error: unknown model 'ResNet42'. Known: VGG16, VGG19, ResNet50"],
+    [['classify', ELEPHANT, '--model', 'ResNet42'], "error: unknown model 'ResNet42'. Did you mean ResNet50, ResNet152? ('keras-applications list' shows them all)"],
+    [['summary', 'mobilnetv2'], "error: unknown model 'mobilnetv2'. Did you mean MobileNetV2, MobileNet?"],
+    [['download', 'EfficientNetB9'], "error: unknown model 'EfficientNetB9'. Did you mean EfficientNetB0, EfficientNetB1, EfficientNetB2?"],
+    [['summary', 'frobnicator'], "error: unknown model 'frobnicator'. ('keras-applications list' shows them all)"],
+    [['list', '*a*', '*b*'], "error: 'list' takes at most one pattern. Received: *a* *b*"],
+    [['cache'], "error: 'cache' takes list, verify or remove. Received: nothing"],
+    [['cache', 'list', 'extra'], "error: 'cache list' takes no arguments. Received: extra"],
+    [['cache', 'remove'], "error: 'cache remove' needs a model name or a cached file's name"],
+    [['download', 'MobileNet', '--input-size', '128x160'], 'error: download: --input-size must be one square size, e.g. 128. Received: 128x160'],
     [['classify', ELEPHANT, '--frobnicate'], "error: Unknown option '--frobnicate'"],
     [['classify', ELEPHANT, '--top', '0'], 'error: --top must be a positive integer. Received: 0'],
     [['classify', ELEPHANT, '--backend', 'gpu'], 'error: --backend must be one of wasm, cpu, tensorflow, tensorflow-gpu'],
@@ -94,12 +137,14 @@ describe('keras-applications', () => {
     [['download', 'VGG16', '--variant', 'both'], 'error: --variant must be one of top, notop, all. Received: both'],
     [['features'], "error: 'features' needs at least one image"],
     [['features', ELEPHANT, '--model', 'MusicTaggerCRNN'], "error: 'features' needs an image model. Received: --model MusicTaggerCRNN"],
-  ])('answers %j with the usage and exit code 2', async (argv, message) => {
+  ])('answers %j with one line, a pointer to --help and exit code 2', async (argv, message) => {
     const { code, stdout, stderr } = await run(...argv);
     expect(code).toBe(EXIT.usage);
     expect(stdout).toBe('');
-    expect(stderr).toContain(message);
-    expect(stderr).toContain('Usage:');
+    const [line, pointer, ...rest] = stderr.split('\n');
+    expect(line).toContain(message);
+    expect(pointer).toBe("See 'keras-applications --help'.");
+    expect(rest).toEqual(['']);
   });
 
   it('reports a missing image without a stack trace, before any download (exit code 4)', async () => {
@@ -302,6 +347,48 @@ describe('keras-applications features', () => {
     expect(shape).toEqual(configs.find((c) => c.id === 'alpha0.75_notop_avg_192x192')!.structure.output_shape.slice(1));
   });
 
+  describe('with the official file without the top in the cache (offline)', () => {
+    const keras = JSON.parse(readFileSync('test/fixtures/keras-ref/real/mobilenet_025_features.json', 'utf8'));
+    const kerasPooled = keras.images['elephant.jpg'].features.values as number[];
+    beforeEach(async () => {
+      await mkdir(path.join(kerasHome, 'models'));
+      await copyFile(MOBILENET_025_NO_TOP_PATH, path.join(kerasHome, 'models', MOBILENET_025_NO_TOP));
+    });
+
+    it('reads backbone layers from the model without its top, so the file with the top is never needed', async () => {
+      const { code, stdout, stderr } = await run('features', ELEPHANT, '--model', 'MobileNet', '--alpha', '0.25', '--layer', 'conv_pw_13_relu', '--json');
+      expect(stderr).toBe('');
+      expect(code).toBe(EXIT.ok);
+      const { shape, values } = JSON.parse(stdout).results[0].features.conv_pw_13_relu as { shape: number[]; values: number[] };
+      expect(shape).toEqual([7, 7, 256]);
+      // Keras's pooled features (MobileNet(alpha=0.25, include_top=False, pooling='avg')) are this layer's spatial means.
+      const means = Array.from({ length: 256 }, (_, c) => values.filter((_, i) => i % 256 === c).reduce((a, b) => a + b, 0) / 49);
+      expect(relativeError(means, kerasPooled)).toBeLessThanOrEqual(1e-4);
+    });
+
+    it('asks for the file with the top for a layer of the top only', async () => {
+      const { code, stderr } = await run('features', ELEPHANT, '--model', 'MobileNet', '--alpha', '0.25', '--layer', 'conv_preds');
+      expect(code).toBe(EXIT.download);
+      expect(stderr).toContain(path.join(kerasHome, 'models', 'mobilenet_2_5_224_tf.h5'));
+    });
+
+    it("prints Keras's inputShape warning only for a size Keras publishes no file for", async () => {
+      const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+      try {
+        const pooled = await run('features', ELEPHANT, '--model', 'MobileNet', '--alpha', '0.25', '--json');
+        expect(pooled.code).toBe(EXIT.ok);
+        expect(relativeError(JSON.parse(pooled.stdout).results[0].features.global_average_pooling2d.values, kerasPooled)).toBeLessThanOrEqual(1e-4);
+        expect(warn).not.toHaveBeenCalled();
+        const small = await run('features', ELEPHANT, '--model', 'MobileNet', '--alpha', '0.25', '--input-size', '100');
+        expect(small.code).toBe(EXIT.ok);
+        expect(warn).toHaveBeenCalledTimes(1);
+        expect(warn.mock.calls[0]![0]).toContain('Weights for input shape (224, 224) will be loaded as the default.');
+      } finally {
+        warn.mockRestore();
+      }
+    });
+  });
+
   it('names the layers a model has when one is not there', async () => {
     const { code, stderr } = await run('features', ELEPHANT, '--model', 'MobileNetV2', '--weights', 'none', '--layer', 'block_3_add');
     expect(code).toBe(EXIT.input);
@@ -339,12 +426,12 @@ describe('keras-applications download', () => {
   });
 
   it('fills the cache from the official path, with progress on stderr, and then works offline', async () => {
-    const file = 'mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5';
+    const file = MOBILENET_025_NO_TOP;
     const target = path.join(kerasHome, 'models', file);
-    const { code, stdout, stderr } = await run('download', 'mobilenetv2', '--variant', 'notop');
+    const { code, stdout, stderr } = await run('download', 'mobilenet', '--alpha', '0.25', '--input-size', '224', '--variant', 'notop');
     expect(code).toBe(EXIT.ok);
-    expect(requested).toEqual([`/tensorflow/keras-applications/mobilenet_v2/${file}`]);
-    expect(stdout).toBe(`MobileNetV2\tnotop\t${target}\n`);
+    expect(requested).toEqual([`/tensorflow/keras-applications/mobilenet/${file}`]);
+    expect(stdout).toBe(`MobileNet\tnotop\t${target}\n`);
     // A line per quarter reached (getFile reports at most every 100 ms, and always the end).
     const size = (served.byteLength / 1e6).toFixed(1);
     expect(stderr).toMatch(new RegExp(`^${file.replaceAll('.', '\\.')}: 0% \\(\\d+\\.\\d/${size} MB\\)\n`));
@@ -352,7 +439,7 @@ describe('keras-applications download', () => {
     expect(readFileSync(target).equals(served)).toBe(true);
 
     vi.stubEnv('KERAS_APPLICATIONS_OFFLINE', '1');
-    const again = await run('download', 'MobileNetV2', '--variant', 'notop');
+    const again = await run('download', 'MobileNet', '--alpha', '0.25', '--variant', 'notop');
     expect(again).toEqual({ code: EXIT.ok, stdout, stderr: '' });
     expect(requested).toHaveLength(1);
   });
@@ -360,8 +447,43 @@ describe('keras-applications download', () => {
   it('goes on after a file that fails its hash check, and ends with exit code 3', async () => {
     const { code, stdout, stderr } = await run('download', 'ResNet50', 'MobileNetV2', '--variant', 'notop');
     expect(code).toBe(EXIT.download);
+    expect(stdout).toBe('');
+    expect(requested).toEqual([
+      '/tensorflow/keras-applications/resnet/resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5',
+      '/tensorflow/keras-applications/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5',
+    ]);
     expect(stderr).toMatch(/^error: ResNet50 \(notop\): Could not download resnet50_weights_tf_dim_ordering_tf_kernels_notop\.h5 .*its md5 is [0-9a-f]{32}, but 4d473c1dd8becc155b73f8504c6f6626 was expected/m);
-    expect(stdout).toMatch(/^MobileNetV2\tnotop\t/);
+    // A MobileNet file is no MobileNetV2 file, of any width.
+    expect(stderr).toMatch(/^error: MobileNetV2 \(notop\): The file .* it fits no file Keras publishes for MobileNetV2\./m);
+  });
+
+  it('checks that Keras publishes the --alpha asked for before downloading anything (exit code 4)', async () => {
+    const { code, stdout, stderr } = await run('download', 'MobileNet', 'ResNet50', '--alpha', '0.25');
+    expect({ code, stdout, stderr }).toEqual({ code: EXIT.input, stdout: '', stderr: "error: Keras publishes no 'top' file for ResNet50 with --alpha 0.25\n" });
+    expect(requested).toEqual([]);
+  });
+
+  it('refuses a file whose weight shapes are not those of the model it is named for, naming it (exit code 5)', async () => {
+    // Keras publishes no hash for MobileNet: the α=0.25 file served under the α=1.0 name passes every other check.
+    const file = 'mobilenet_1_0_224_tf_no_top.h5';
+    const target = path.join(kerasHome, 'models', file);
+    const expected =
+      `error: MobileNet (notop): The file ${target} is not ${file}: it does not fit MobileNet(alpha=1.0) without its top ` +
+      '(weighted layer 0 has shapes [3, 3, 3, 8], the model\'s [3, 3, 3, 32]); it seems to be MobileNet(alpha=0.25) without its top. ' +
+      `Remove it ('keras-applications cache remove ${file}') and download it again\n`;
+    const { code, stdout, stderr } = await run('download', 'MobileNet', '--variant', 'notop');
+    expect(requested).toEqual([`/tensorflow/keras-applications/mobilenet/${file}`]);
+    expect({ code, stdout }).toEqual({ code: EXIT.weightsFile, stdout: '' });
+    expect(stderr.split('\n').filter((line) => line.startsWith('error: '))).toEqual([expected.trimEnd()]);
+
+    // The bad copy stays named: by download, offline, and by cache verify; cache remove clears it.
+    vi.stubEnv('KERAS_APPLICATIONS_OFFLINE', '1');
+    expect(await run('download', 'MobileNet', '--variant', 'notop')).toEqual({ code: EXIT.weightsFile, stdout: '', stderr: expected });
+    const verify = await run('cache', 'verify');
+    expect(verify.code).toBe(EXIT.weightsFile);
+    expect(verify.stderr).toMatch(new RegExp(`^error: ${target.replaceAll('.', '\\.')}: it does not fit MobileNet\\(alpha=1\\.0\\) without its top`));
+    expect(await run('cache', 'remove', file)).toEqual({ code: EXIT.ok, stdout: `removed ${target}\n`, stderr: '' });
+    expect(existsSync(target)).toBe(false);
   });
 
   it('offline without the file, names the URL and the path to put it at', async () => {
@@ -372,5 +494,72 @@ describe('keras-applications download', () => {
     expect(stderr).toContain(`http://127.0.0.1:${(server.address() as AddressInfo).port}/tensorflow/keras-applications/vgg16/vgg16_weights_tf_dim_ordering_tf_kernels.h5`);
     expect(stderr).toContain(path.join(kerasHome, 'models', 'vgg16_weights_tf_dim_ordering_tf_kernels.h5'));
     expect(requested).toEqual([]);
+  });
+});
+
+describe('keras-applications cache', () => {
+  let folder: string;
+  const truncated = 'mobilenet_5_0_224_tf_no_top.h5';
+  beforeEach(async () => {
+    folder = path.join(kerasHome, 'models');
+    await mkdir(folder);
+    await copyFile(MOBILENET_025_NO_TOP_PATH, path.join(folder, MOBILENET_025_NO_TOP));
+    await writeFile(path.join(folder, truncated), readFileSync(MOBILENET_025_NO_TOP_PATH).subarray(0, 1000));
+    await writeFile(path.join(folder, 'notes.txt'), 'not a weights file');
+    await writeFile(path.join(kerasHome, 'outside.h5'), 'not in the cache folder');
+  });
+
+  it('lists the cached files with their sizes and whether each verifies', async () => {
+    const { code, stdout, stderr } = await run('cache', 'list');
+    expect({ code, stderr }).toEqual({ code: EXIT.ok, stderr: '' });
+    const [title, header, ...rows] = stdout.trimEnd().split('\n');
+    expect(title).toBe(folder);
+    expect(header).toMatch(/^File +Size \(MB\) +For +Check +Verifies$/);
+    const size = (readFileSync(MOBILENET_025_NO_TOP_PATH).byteLength / 1e6).toFixed(1);
+    expect(rows).toHaveLength(3);
+    expect(rows[0]).toMatch(new RegExp(`^${MOBILENET_025_NO_TOP.replaceAll('.', '\\.')} +${size} +MobileNet\\(alpha=0\\.25\\) without its top +HDF5 length and shapes +ok$`));
+    expect(rows[1]).toMatch(/^mobilenet_5_0_224_tf_no_top\.h5 +0\.0 +MobileNet\(alpha=0\.5\) without its top +HDF5 length and shapes +BAD: it is truncated: 1000 bytes, but its HDF5 superblock records \d+$/);
+    expect(rows[2]).toMatch(/^notes\.txt +0\.0 +— +none +not checked$/);
+    const json = JSON.parse((await run('cache', 'list', '--json')).stdout);
+    expect(json.folder).toBe(folder);
+    expect(json.files.map((f: { name: string; bytes: number }) => [f.name, f.bytes])).toEqual([
+      [MOBILENET_025_NO_TOP, readFileSync(MOBILENET_025_NO_TOP_PATH).byteLength],
+      [truncated, 1000],
+      ['notes.txt', 18],
+    ]);
+  });
+
+  it('verify names the bad files and ends with exit code 5', async () => {
+    const { code, stdout, stderr } = await run('cache', 'verify');
+    expect(code).toBe(EXIT.weightsFile);
+    expect(stderr).toMatch(new RegExp(`^error: ${path.join(folder, truncated).replaceAll('.', '\\.')}: it is truncated: 1000 bytes, but its HDF5 superblock records \\d+\n$`));
+    expect(stdout).toBe(`${folder}: 1 verified, 1 bad, 1 not checked\n`);
+    await rm(path.join(folder, truncated));
+    expect(await run('cache', 'verify')).toEqual({ code: EXIT.ok, stdout: `${folder}: 1 verified, 0 bad, 1 not checked\n`, stderr: '' });
+  });
+
+  it("removes a model's files or a file by name, and nothing outside the cache folder", async () => {
+    for (const outside of ['../outside.h5', path.join(kerasHome, 'outside.h5'), '..']) {
+      const { code, stderr } = await run('cache', 'remove', outside);
+      expect(code).toBe(EXIT.input);
+      expect(stderr).toContain(`not a path. Received: ${outside}`);
+    }
+    // One unknown name stops the whole command before anything is removed.
+    expect((await run('cache', 'remove', 'notes.txt', 'nothing.h5')).code).toBe(EXIT.input);
+    expect(readdirSync(folder).sort()).toEqual([MOBILENET_025_NO_TOP, truncated, 'notes.txt']);
+
+    const removed = await run('cache', 'remove', 'mobilenet');
+    expect(removed).toEqual({
+      code: EXIT.ok,
+      stdout: `removed ${path.join(folder, MOBILENET_025_NO_TOP)}\nremoved ${path.join(folder, truncated)}\n`,
+      stderr: '',
+    });
+    expect(await run('cache', 'remove', 'notes.txt', 'VGG16')).toEqual({
+      code: EXIT.ok,
+      stdout: `removed ${path.join(folder, 'notes.txt')}\n`,
+      stderr: 'VGG16: no cached files\n',
+    });
+    expect(readdirSync(folder)).toEqual([]);
+    expect(readdirSync(kerasHome).sort()).toEqual(['models', 'outside.h5']);
   });
 });
