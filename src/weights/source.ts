@@ -1,7 +1,7 @@
 // Turns wherever a weights file is into something readable: a local path in Node (downloads land in the
 // Keras cache) or the file's bytes in a browser. No tfjs here: reading and applying the file is apply.ts's job.
 import { isNode, isUrl } from '../env';
-import { ArgumentError } from '../errors';
+import { ArgumentError, DownloadError } from '../errors';
 import { cacheFileNameFromUrl, fetchBytes, getFile, type GetFileOptions } from './download';
 import { fileProblem } from './hash';
 import type { WeightsFileRef } from './types';
@@ -31,10 +31,24 @@ export async function resolveWeightsFile(
   options: WeightsDownloadOptions = {},
 ): Promise<string | Uint8Array | ArrayBuffer> {
   if (source instanceof Uint8Array || source instanceof ArrayBuffer) return source;
-  if (typeof source !== 'string') return (await bundledCopy(source)) ?? downloaded({ ...source, url: mirrored(source.url) }, options);
+  if (typeof source !== 'string') return (await bundledCopy(source)) ?? officialFile(source, options);
   if (isNode() && source.toLowerCase().startsWith('file:')) return localPathOfFileUrl(source);
   if (isNode() && !isUrl(source)) return source;
   return downloaded({ url: source, hash: null }, options);
+}
+
+/** An official file from the cache or its host (or the mirror); a failure also names the other ways to get it. */
+async function officialFile(file: WeightsFileRef, options: WeightsDownloadOptions): Promise<string | Uint8Array> {
+  try {
+    return await downloaded({ ...file, url: mirrored(file.url) }, options);
+  } catch (error) {
+    if (!(error instanceof DownloadError)) throw error;
+    throw new DownloadError(
+      `${error.message}. Other ways to get it: set ${MIRROR_ENV_VAR} to a mirror of ${OFFICIAL_HOST}; run ` +
+        '`keras-applications download <model>` on a machine with network access and copy the Keras cache folder; or pass ' +
+        "the file's path as the weights (`--weights <path>` on the command line)",
+    );
+  }
 }
 
 /**
