@@ -6,7 +6,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import manifest from './applications/weights-manifest.json';
 import { applications, type AnyApplicationEntry } from './applications/registry';
 import { pythonFloat } from './applications/mobilenet-common';
-import { ArgumentError } from './errors';
+import { ArgumentError, WeightsFileError } from './errors';
 import { defaultCacheDir } from './weights/download';
 import { readWeightsFileDeferred } from './weights/h5';
 import { fileProblem } from './weights/hash';
@@ -189,8 +189,14 @@ async function verifyCachedFile(file: string, name: string): Promise<Pick<Cached
   const isHdf5 = /\.(h5|hdf5)$/i.test(name);
   const check = hash ? (hash.length === 64 ? 'sha256' : 'md5') : !isHdf5 ? 'none' : official ? 'HDF5 length and shapes' : 'HDF5 length';
   if (check === 'none') return { check };
-  const problem = (await fileProblem(file, name, hash)) ?? (official && !hash ? await fitProblem(file, official).catch(String) : undefined);
+  const problem = (await fileProblem(file, name, hash)) ?? (official && !hash ? await fitProblem(file, official).catch(unreadable) : undefined);
   return problem === undefined ? { check } : { check, problem };
+}
+
+/** A file that passes the length check but cannot be read as weights is bad, not a reason to stop. */
+function unreadable(error: unknown): string {
+  if (error instanceof WeightsFileError) return error.message;
+  throw error;
 }
 
 /**
