@@ -6,25 +6,16 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
 import { audioFormat } from '../src/audio/audio-format';
 import { decodeAudio } from '../src/audio/melgram';
-import { EXIT, main } from '../src/cli';
+import { EXIT } from '../src/cli';
+import { runCli } from './helpers/cli';
 import { ArgumentError } from '../src/errors';
-import { AUDIO_DIR } from './music-helpers';
+import { AUDIO_DIR, wav } from './music-helpers';
 
 const CAT = 'test/data/images/cat.jpg';
 const MP3 = `${AUDIO_DIR}bensound-cute.mp3`;
 /** bensound-cute.mp3's ID3v2 tag and the ID3v1 block after it: its first frame starts here. */
 const FIRST_FRAME = 5953;
 
-/** Runs the command in-process and collects what it writes. */
-async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-  });
-  return { code, stdout, stderr };
-}
 
 let folder: string;
 let consoleError: MockInstance<typeof console.error>;
@@ -47,27 +38,12 @@ afterEach(async () => {
 
 /** A short silent 16-bit mono WAV file. */
 function silentWav(): Uint8Array {
-  const bytes = new Uint8Array(44 + 200);
-  const view = new DataView(bytes.buffer);
-  const ascii = (at: number, s: string) => [...s].forEach((c, i) => (bytes[at + i] = c.charCodeAt(0)));
-  ascii(0, 'RIFF');
-  view.setUint32(4, bytes.length - 8, true);
-  ascii(8, 'WAVEfmt ');
-  view.setUint32(16, 16, true);
-  view.setUint16(20, 1, true);
-  view.setUint16(22, 1, true);
-  view.setUint32(24, 8000, true);
-  view.setUint32(28, 16000, true);
-  view.setUint16(32, 2, true);
-  view.setUint16(34, 16, true);
-  ascii(36, 'data');
-  view.setUint32(40, 200, true);
-  return bytes;
+  return wav([new Array(100).fill(0)], 8000, 16);
 }
 
 describe('the CLI with an input of the wrong kind', () => {
   it('refuses an image given to MusicTaggerCRNN, naming the file and what the model takes', async () => {
-    const { code, stdout, stderr } = await run('classify', CAT, '--model', 'MusicTaggerCRNN');
+    const { code, stdout, stderr } = await runCli('classify', CAT, '--model', 'MusicTaggerCRNN');
     expect(code).toBe(EXIT.input);
     expect(stdout).toBe('');
     expect(stderr).toBe(
@@ -79,7 +55,7 @@ describe('the CLI with an input of the wrong kind', () => {
     const wav = path.join(folder, 'silence.wav');
     await writeFile(wav, silentWav());
     for (const [clip, kind] of [[MP3, 'MP3'], [wav, 'WAV']]) {
-      const { code, stdout, stderr } = await run('classify', clip!, '--model', 'MobileNet', '--weights', 'none');
+      const { code, stdout, stderr } = await runCli('classify', clip!, '--model', 'MobileNet', '--weights', 'none');
       expect(code, clip).toBe(EXIT.input);
       expect(stdout).toBe('');
       expect(stderr).toMatch(new RegExp(`^error: Cannot decode image '${clip}': it is ${kind} audio\\. Image models take images \\(JPEG, PNG`));

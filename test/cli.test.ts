@@ -7,7 +7,8 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ensureBackend } from '../src/backend';
-import { EXIT, main } from '../src/cli';
+import { EXIT } from '../src/cli';
+import { runCli } from './helpers/cli';
 import { applications } from '../src/applications/registry';
 import { fixtureConfig, loadFixture, relativeError } from './helpers/keras-ref';
 
@@ -18,16 +19,6 @@ const MOBILENET_025_NO_TOP_PATH = `test/data/weights/${MOBILENET_025_NO_TOP}`;
 // The CLI lists the registry, in its order.
 const MODELS = Object.keys(applications);
 
-/** Runs the command in-process and collects what it writes. */
-async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-  });
-  return { code, stdout, stderr };
-}
 
 let kerasHome: string;
 
@@ -45,7 +36,7 @@ afterEach(async () => {
 
 describe('keras-applications', () => {
   it("lists every model as the Keras documentation's table", async () => {
-    const { code, stdout, stderr } = await run('list');
+    const { code, stdout, stderr } = await runCli('list');
     expect(code).toBe(EXIT.ok);
     expect(stderr).toBe('');
     const lines = stdout.trimEnd().split('\n');
@@ -55,7 +46,7 @@ describe('keras-applications', () => {
     expect(lines[1]).toMatch(/^VGG16 +528 +71\.3% +90\.1% +138\.4M +16 +224×224$/);
     expect(lines.find((line) => line.startsWith('ConvNeXtTiny '))).toMatch(/^ConvNeXtTiny +109\.42 +81\.3% +— +28\.6M +— +224×224$/);
     expect(lines.at(-1)).toMatch(/^MusicTaggerCRNN +— +— +— +0\.4M +— +96×1366×1 mel$/);
-    const json = JSON.parse((await run('list', '--json')).stdout);
+    const json = JSON.parse((await runCli('list', '--json')).stdout);
     expect(json.map((m: { model: string }) => m.model)).toEqual(MODELS);
     expect(json[2]).toEqual({
       model: 'ResNet50', sizeMB: 98, top1: 0.749, top5: 0.921, parameters: 25_636_712, depth: 107, input: '224×224', preprocessing: 'caffe',
@@ -64,7 +55,7 @@ describe('keras-applications', () => {
 
   it("lists the models a wildcard pattern matches, in any letter case, as timm's list_models", async () => {
     const models = async (...argv: string[]) => {
-      const { code, stdout } = await run('list', ...argv);
+      const { code, stdout } = await runCli('list', ...argv);
       expect(code).toBe(EXIT.ok);
       return stdout.trimEnd().split('\n').slice(1).map((line) => line.split(/ +/)[0]);
     };
@@ -73,7 +64,7 @@ describe('keras-applications', () => {
     expect(await models('mobilenetv?small')).toEqual(['MobileNetV3Small']);
     expect(await models('vgg1[!6]')).toEqual(['VGG19']);
     expect(await models('nothing*')).toEqual([]);
-    const json = JSON.parse((await run('list', 'resnet50', '--json')).stdout);
+    const json = JSON.parse((await runCli('list', 'resnet50', '--json')).stdout);
     expect(json.map((m: { model: string }) => m.model)).toEqual(['ResNet50']);
   });
 
@@ -82,26 +73,26 @@ describe('keras-applications', () => {
     await mkdir(folder);
     await copyFile(MOBILENET_025_NO_TOP_PATH, path.join(folder, MOBILENET_025_NO_TOP));
     await writeFile(path.join(folder, 'notes.txt'), 'not a weights file');
-    const { code, stdout } = await run('list', '--cached');
+    const { code, stdout } = await runCli('list', '--cached');
     expect(code).toBe(EXIT.ok);
     const lines = stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/ +Input +Cached$/);
     expect(lines.slice(1)).toHaveLength(1);
     expect(lines[1]).toMatch(new RegExp(`^MobileNet .* 224×224  ${MOBILENET_025_NO_TOP}$`));
-    expect(JSON.parse((await run('list', '--cached', '--json')).stdout).map((m: { model: string; cached: string[] }) => [m.model, m.cached])).toEqual([
+    expect(JSON.parse((await runCli('list', '--cached', '--json')).stdout).map((m: { model: string; cached: string[] }) => [m.model, m.cached])).toEqual([
       ['MobileNet', [MOBILENET_025_NO_TOP]],
     ]);
-    expect((await run('list', '*resnet*', '--cached')).stdout.trimEnd().split('\n')).toHaveLength(1);
+    expect((await runCli('list', '*resnet*', '--cached')).stdout.trimEnd().split('\n')).toHaveLength(1);
   });
 
   it('prints help and the package version', async () => {
-    const help = await run('--help');
+    const help = await runCli('--help');
     expect(help.code).toBe(0);
     for (const command of ['classify <image...>', 'features <image...>', 'list [<pattern>] [--cached] [--json]', 'summary <model>', 'download <model...>', 'cache list|verify', 'cache remove <model|file...>']) {
       expect(help.stdout).toContain(`keras-applications ${command}`);
     }
     expect(help.stdout).toMatch(/Exit codes:\n  0  success\n  1  unexpected error/);
-    const version = await run('--version');
+    const version = await runCli('--version');
     const pkg = JSON.parse(await readFile('package.json', 'utf8'));
     expect(version).toEqual({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
   });
@@ -138,7 +129,7 @@ describe('keras-applications', () => {
     [['features'], "error: 'features' needs at least one image"],
     [['features', ELEPHANT, '--model', 'MusicTaggerCRNN'], "error: 'features' needs an image model. Received: --model MusicTaggerCRNN"],
   ])('answers %j with one line, a pointer to --help and exit code 2', async (argv, message) => {
-    const { code, stdout, stderr } = await run(...argv);
+    const { code, stdout, stderr } = await runCli(...argv);
     expect(code).toBe(EXIT.usage);
     expect(stdout).toBe('');
     const [line, pointer, ...rest] = stderr.split('\n');
@@ -149,7 +140,7 @@ describe('keras-applications', () => {
 
   it('reports a missing image without a stack trace, before any download (exit code 4)', async () => {
     for (const command of ['classify', 'features']) {
-      const { code, stderr } = await run(command, 'no/such/image.jpg');
+      const { code, stderr } = await runCli(command, 'no/such/image.jpg');
       expect(code).toBe(EXIT.input);
       expect(stderr).toMatch(/^error: Cannot read image 'no\/such\/image\.jpg': no such file/);
       expect(stderr).not.toMatch(/\n\s+at /);
@@ -161,7 +152,7 @@ describe('keras-applications', () => {
     [['--model', 'MobileNet', '--alpha', '0.3'], 'error: If imagenet weights are being loaded, `alpha` must be one of 0.25, 0.5, 0.75, 1.0. Received: alpha=0.3'],
     [['--model', 'ResNet50', '--alpha', '0.5'], 'error: Unknown option `alpha` for ResNet50.'],
   ])('reports builder options the model does not take, %j, before any download (exit code 4)', async (options, message) => {
-    const { code, stderr } = await run('classify', ELEPHANT, ...options);
+    const { code, stderr } = await runCli('classify', ELEPHANT, ...options);
     expect(code).toBe(EXIT.input);
     expect(stderr).toContain(message);
     expect(stderr).not.toContain('Usage:');
@@ -169,7 +160,7 @@ describe('keras-applications', () => {
 
   it('reports a weights file that does not fit the model (exit code 5)', async () => {
     // MobileNet alpha 0.25 without its top, given to the default MobileNet (alpha 1.0, with the top).
-    const { code, stderr } = await run('classify', ELEPHANT, '--model', 'MobileNet', '--weights', 'test/data/weights/mobilenet_2_5_224_tf_no_top.h5');
+    const { code, stderr } = await runCli('classify', ELEPHANT, '--model', 'MobileNet', '--weights', 'test/data/weights/mobilenet_2_5_224_tf_no_top.h5');
     expect(code).toBe(EXIT.weightsFile);
     expect(stderr).toMatch(/^error: /);
     expect(stderr).not.toMatch(/\n\s+at /);
@@ -178,14 +169,14 @@ describe('keras-applications', () => {
   it('refuses a --weights URL whose file name would leave the cache (exit code 4), writing nothing', async () => {
     vi.stubEnv('KERAS_APPLICATIONS_OFFLINE', undefined);
     const url = 'http://127.0.0.1:9/w/..%2F..%2Fescaped.h5';
-    const { code, stderr } = await run('classify', ELEPHANT, '--model', 'MobileNet', '--weights', url);
+    const { code, stderr } = await runCli('classify', ELEPHANT, '--model', 'MobileNet', '--weights', url);
     expect(code).toBe(EXIT.input);
     expect(stderr).toContain(`The file name in the weights URL ${url} is "../../escaped.h5", which is not a plain file name`);
     expect(readdirSync(kerasHome)).toEqual([]);
   });
 
   it('ends with the download error, naming the URL and where to put the file, when offline (exit code 3)', async () => {
-    const { code, stdout, stderr } = await run('classify', ELEPHANT, '--model', 'VGG16');
+    const { code, stdout, stderr } = await runCli('classify', ELEPHANT, '--model', 'VGG16');
     expect(code).toBe(EXIT.download);
     expect(stdout).toBe('');
     expect(stderr).toMatch(/^error: /);
@@ -197,7 +188,7 @@ describe('keras-applications', () => {
   });
 
   it('classifies images end to end (random weights), as a table and as JSON', async () => {
-    const table = await run('classify', ELEPHANT, 'test/data/images/cat.jpg', '--model', 'resnet50', '--weights', 'none', '--top', '3');
+    const table = await runCli('classify', ELEPHANT, 'test/data/images/cat.jpg', '--model', 'resnet50', '--weights', 'none', '--top', '3');
     expect(table.stderr).toBe('');
     expect(table.code).toBe(0);
     const blocks = table.stdout.trimEnd().split('\n\n');
@@ -207,7 +198,7 @@ describe('keras-applications', () => {
     expect(blocks[0].split('\n').slice(2).map((line) => line.trim().split(/ +/)[0])).toEqual(['1', '2', '3']);
     expect(blocks[0]).toMatch(/ \d+\.\d\d%$/m);
 
-    const json = await run('classify', ELEPHANT, '--model', 'ResNet50', '--weights', 'none', '--top', '2', '--json');
+    const json = await runCli('classify', ELEPHANT, '--model', 'ResNet50', '--weights', 'none', '--top', '2', '--json');
     expect(json.code).toBe(0);
     const parsed = JSON.parse(json.stdout);
     expect(parsed.model).toBe('ResNet50');
@@ -230,7 +221,7 @@ describe('keras-applications', () => {
     const keras = JSON.parse(await readFile('test/fixtures/keras-ref/real/mobilenet_025_128_predictions.json', 'utf8'));
     const expected = keras.images['elephant.jpg'] as [string, string, number][];
     expect(expected[0]![1]).toBe('African_elephant');
-    const table = await run(...argv);
+    const table = await runCli(...argv);
     expect(table.stderr).toBe('');
     expect(table.code).toBe(EXIT.ok);
     const [title, , ...rows] = table.stdout.trimEnd().split('\n');
@@ -238,7 +229,7 @@ describe('keras-applications', () => {
     expect(rows.map((row) => row.trim().split(/ +/)[1])).toEqual(expected.map(([, className]) => className));
     expect(rows[0]).toMatch(new RegExp(` ${(expected[0]![2] * 100).toFixed(2)}%$`));
 
-    const json = await run(...argv, '--json');
+    const json = await runCli(...argv, '--json');
     const [predictions] = JSON.parse(json.stdout).results.map((r: { predictions: unknown }) => r.predictions);
     expect(predictions.map((p: { classId: string }) => p.classId)).toEqual(expected.map(([classId]) => classId));
     predictions.forEach((p: { probability: number }, i: number) => expect(Math.abs(p.probability - expected[i]![2])).toBeLessThan(1e-4));
@@ -249,7 +240,7 @@ describe('keras-applications', () => {
     const published = JSON.parse(await readFile('test/data/audio/published_tags.json', 'utf8'));
     const clip = 'test/data/audio/bensound-cute.mp3';
     const weights = 'test/data/audio/music_tagger_crnn_weights_tensorflow.h5';
-    const { code, stdout } = await run('classify', clip, '--model', 'MusicTaggerCRNN', '--weights', weights, '--top', '3', '--json');
+    const { code, stdout } = await runCli('classify', clip, '--model', 'MusicTaggerCRNN', '--weights', weights, '--top', '3', '--json');
     expect(code).toBe(0);
     const { results } = JSON.parse(stdout);
     const expected = published.results['bensound-cute.mp3'].slice(0, 3) as [string, number][];
@@ -271,7 +262,7 @@ function parseSummary(text: string) {
 describe('keras-applications summary', () => {
   it("prints Keras's layer table and parameter totals", async () => {
     const config = fixtureConfig('ResNet50', 'notop_avg_128x160');
-    const { code, stdout, stderr } = await run('summary', 'resnet50', '--no-top', '--pooling', 'avg', '--input-size', '128x160');
+    const { code, stdout, stderr } = await runCli('summary', 'resnet50', '--no-top', '--pooling', 'avg', '--input-size', '128x160');
     expect(stderr).toBe('');
     expect(code).toBe(EXIT.ok);
     const { title, header, rows, totals } = parseSummary(stdout);
@@ -301,7 +292,7 @@ describe('keras-applications features', () => {
     const keras = new Map(loadFixture('MobileNetV2').configs[0]!.structure.layers.map(([name, , shape]) => [name, shape]));
     const images = [ELEPHANT, 'test/data/images/cat.jpg'];
     const argv = ['features', ...images, '--model', 'MobileNetV2', '--weights', 'none', '--layer', 'block_2_add', '--layer', 'out_relu'];
-    const json = await run(...argv, '--json');
+    const json = await runCli(...argv, '--json');
     expect(json.stderr).toBe('');
     expect(json.code).toBe(EXIT.ok);
     const parsed = JSON.parse(json.stdout);
@@ -316,7 +307,7 @@ describe('keras-applications features', () => {
     }
     expect(parsed.results[0].features.out_relu.values).not.toEqual(parsed.results[1].features.out_relu.values);
 
-    const text = await run(...argv);
+    const text = await runCli(...argv);
     expect(text.code).toBe(EXIT.ok);
     const [first] = text.stdout.trimEnd().split('\n\n');
     expect(first!.split('\n')[0]).toBe(`${ELEPHANT} (MobileNetV2)`);
@@ -324,7 +315,7 @@ describe('keras-applications features', () => {
   });
 
   it('without --layer, gives the pooled vector of the model without its top', async () => {
-    const { code, stdout } = await run('features', ELEPHANT, '--model', 'MobileNetV2', '--weights', 'none', '--json');
+    const { code, stdout } = await runCli('features', ELEPHANT, '--model', 'MobileNetV2', '--weights', 'none', '--json');
     expect(code).toBe(EXIT.ok);
     const { results } = JSON.parse(stdout);
     const [[layer, { shape }]] = Object.entries(results[0].features) as [string, { shape: number[] }][];
@@ -337,11 +328,11 @@ describe('keras-applications features', () => {
     const configs = loadFixture('MobileNet').configs;
     // Keras's MobileNet(alpha=0.5, input_shape=(160, 160, 3)) with its top, read at a layer.
     const layerShape = new Map(configs.find((c) => c.id === 'alpha0.5_top_160x160')!.structure.layers.map(([name, , shape]) => [name, shape]));
-    const atLayer = await run('features', ELEPHANT, '--model', 'MobileNet', '--alpha', '0.5', '--input-size', '160', '--weights', 'none', '--layer', 'conv_pw_13_relu', '--json');
+    const atLayer = await runCli('features', ELEPHANT, '--model', 'MobileNet', '--alpha', '0.5', '--input-size', '160', '--weights', 'none', '--layer', 'conv_pw_13_relu', '--json');
     expect(atLayer.code).toBe(EXIT.ok);
     expect(JSON.parse(atLayer.stdout).results[0].features.conv_pw_13_relu.shape).toEqual(layerShape.get('conv_pw_13_relu'));
     // MobileNet(alpha=0.75, include_top=False, pooling='avg', input_shape=(192, 192, 3)): [768].
-    const pooled = await run('features', ELEPHANT, '--model', 'MobileNet', '--alpha', '0.75', '--input-size', '192x192', '--weights', 'none', '--json');
+    const pooled = await runCli('features', ELEPHANT, '--model', 'MobileNet', '--alpha', '0.75', '--input-size', '192x192', '--weights', 'none', '--json');
     expect(pooled.code).toBe(EXIT.ok);
     const [{ shape }] = Object.values(JSON.parse(pooled.stdout).results[0].features) as { shape: number[] }[];
     expect(shape).toEqual(configs.find((c) => c.id === 'alpha0.75_notop_avg_192x192')!.structure.output_shape.slice(1));
@@ -356,7 +347,7 @@ describe('keras-applications features', () => {
     });
 
     it('reads backbone layers from the model without its top, so the file with the top is never needed', async () => {
-      const { code, stdout, stderr } = await run('features', ELEPHANT, '--model', 'MobileNet', '--alpha', '0.25', '--layer', 'conv_pw_13_relu', '--json');
+      const { code, stdout, stderr } = await runCli('features', ELEPHANT, '--model', 'MobileNet', '--alpha', '0.25', '--layer', 'conv_pw_13_relu', '--json');
       expect(stderr).toBe('');
       expect(code).toBe(EXIT.ok);
       const { shape, values } = JSON.parse(stdout).results[0].features.conv_pw_13_relu as { shape: number[]; values: number[] };
@@ -367,7 +358,7 @@ describe('keras-applications features', () => {
     });
 
     it('asks for the file with the top for a layer of the top only', async () => {
-      const { code, stderr } = await run('features', ELEPHANT, '--model', 'MobileNet', '--alpha', '0.25', '--layer', 'conv_preds');
+      const { code, stderr } = await runCli('features', ELEPHANT, '--model', 'MobileNet', '--alpha', '0.25', '--layer', 'conv_preds');
       expect(code).toBe(EXIT.download);
       expect(stderr).toContain(path.join(kerasHome, 'models', 'mobilenet_2_5_224_tf.h5'));
     });
@@ -375,11 +366,11 @@ describe('keras-applications features', () => {
     it("prints Keras's inputShape warning only for a size Keras publishes no file for", async () => {
       const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
       try {
-        const pooled = await run('features', ELEPHANT, '--model', 'MobileNet', '--alpha', '0.25', '--json');
+        const pooled = await runCli('features', ELEPHANT, '--model', 'MobileNet', '--alpha', '0.25', '--json');
         expect(pooled.code).toBe(EXIT.ok);
         expect(relativeError(JSON.parse(pooled.stdout).results[0].features.global_average_pooling2d.values, kerasPooled)).toBeLessThanOrEqual(1e-4);
         expect(warn).not.toHaveBeenCalled();
-        const small = await run('features', ELEPHANT, '--model', 'MobileNet', '--alpha', '0.25', '--input-size', '100');
+        const small = await runCli('features', ELEPHANT, '--model', 'MobileNet', '--alpha', '0.25', '--input-size', '100');
         expect(small.code).toBe(EXIT.ok);
         expect(warn).toHaveBeenCalledTimes(1);
         expect(warn.mock.calls[0]![0]).toContain('Weights for input shape (224, 224) will be loaded as the default.');
@@ -390,7 +381,7 @@ describe('keras-applications features', () => {
   });
 
   it('names the layers a model has when one is not there', async () => {
-    const { code, stderr } = await run('features', ELEPHANT, '--model', 'MobileNetV2', '--weights', 'none', '--layer', 'block_3_add');
+    const { code, stderr } = await runCli('features', ELEPHANT, '--model', 'MobileNetV2', '--weights', 'none', '--layer', 'block_3_add');
     expect(code).toBe(EXIT.input);
     expect(stderr).toMatch(/^error: Model 'mobilenetv2_1\.00_224' has no layer 'block_3_add'\. .*its layers: input_layer, Conv1, /);
   });
@@ -398,7 +389,7 @@ describe('keras-applications features', () => {
   it('frees the model and the images when a layer is not there', async () => {
     await ensureBackend();
     const before = tf.memory().numTensors;
-    const { code } = await run('features', ELEPHANT, '--model', 'MobileNetV2', '--weights', 'none', '--layer', 'block_3_add');
+    const { code } = await runCli('features', ELEPHANT, '--model', 'MobileNetV2', '--weights', 'none', '--layer', 'block_3_add');
     expect(code).toBe(EXIT.input);
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -428,7 +419,7 @@ describe('keras-applications download', () => {
   it('fills the cache from the official path, with progress on stderr, and then works offline', async () => {
     const file = MOBILENET_025_NO_TOP;
     const target = path.join(kerasHome, 'models', file);
-    const { code, stdout, stderr } = await run('download', 'mobilenet', '--alpha', '0.25', '--input-size', '224', '--variant', 'notop');
+    const { code, stdout, stderr } = await runCli('download', 'mobilenet', '--alpha', '0.25', '--input-size', '224', '--variant', 'notop');
     expect(code).toBe(EXIT.ok);
     expect(requested).toEqual([`/tensorflow/keras-applications/mobilenet/${file}`]);
     expect(stdout).toBe(`MobileNet\tnotop\t${target}\n`);
@@ -439,13 +430,13 @@ describe('keras-applications download', () => {
     expect(readFileSync(target).equals(served)).toBe(true);
 
     vi.stubEnv('KERAS_APPLICATIONS_OFFLINE', '1');
-    const again = await run('download', 'MobileNet', '--alpha', '0.25', '--variant', 'notop');
+    const again = await runCli('download', 'MobileNet', '--alpha', '0.25', '--variant', 'notop');
     expect(again).toEqual({ code: EXIT.ok, stdout, stderr: '' });
     expect(requested).toHaveLength(1);
   });
 
   it('goes on after a file that fails its hash check, and ends with exit code 3', async () => {
-    const { code, stdout, stderr } = await run('download', 'ResNet50', 'MobileNetV2', '--variant', 'notop');
+    const { code, stdout, stderr } = await runCli('download', 'ResNet50', 'MobileNetV2', '--variant', 'notop');
     expect(code).toBe(EXIT.download);
     expect(stdout).toBe('');
     expect(requested).toEqual([
@@ -458,7 +449,7 @@ describe('keras-applications download', () => {
   });
 
   it('checks that Keras publishes the --alpha asked for before downloading anything (exit code 4)', async () => {
-    const { code, stdout, stderr } = await run('download', 'MobileNet', 'ResNet50', '--alpha', '0.25');
+    const { code, stdout, stderr } = await runCli('download', 'MobileNet', 'ResNet50', '--alpha', '0.25');
     expect({ code, stdout, stderr }).toEqual({ code: EXIT.input, stdout: '', stderr: "error: Keras publishes no 'top' file for ResNet50 with --alpha 0.25\n" });
     expect(requested).toEqual([]);
   });
@@ -471,24 +462,24 @@ describe('keras-applications download', () => {
       `error: MobileNet (notop): The file ${target} is not ${file}: it does not fit MobileNet(alpha=1.0) without its top ` +
       '(weighted layer 0 has shapes [3, 3, 3, 8], the model\'s [3, 3, 3, 32]); it seems to be MobileNet(alpha=0.25) without its top. ' +
       `Remove it ('keras-applications cache remove ${file}') and download it again\n`;
-    const { code, stdout, stderr } = await run('download', 'MobileNet', '--variant', 'notop');
+    const { code, stdout, stderr } = await runCli('download', 'MobileNet', '--variant', 'notop');
     expect(requested).toEqual([`/tensorflow/keras-applications/mobilenet/${file}`]);
     expect({ code, stdout }).toEqual({ code: EXIT.weightsFile, stdout: '' });
     expect(stderr.split('\n').filter((line) => line.startsWith('error: '))).toEqual([expected.trimEnd()]);
 
     // The bad copy stays named: by download, offline, and by cache verify; cache remove clears it.
     vi.stubEnv('KERAS_APPLICATIONS_OFFLINE', '1');
-    expect(await run('download', 'MobileNet', '--variant', 'notop')).toEqual({ code: EXIT.weightsFile, stdout: '', stderr: expected });
-    const verify = await run('cache', 'verify');
+    expect(await runCli('download', 'MobileNet', '--variant', 'notop')).toEqual({ code: EXIT.weightsFile, stdout: '', stderr: expected });
+    const verify = await runCli('cache', 'verify');
     expect(verify.code).toBe(EXIT.weightsFile);
     expect(verify.stderr).toMatch(new RegExp(`^error: ${target.replaceAll('.', '\\.')}: it does not fit MobileNet\\(alpha=1\\.0\\) without its top`));
-    expect(await run('cache', 'remove', file)).toEqual({ code: EXIT.ok, stdout: `removed ${target}\n`, stderr: '' });
+    expect(await runCli('cache', 'remove', file)).toEqual({ code: EXIT.ok, stdout: `removed ${target}\n`, stderr: '' });
     expect(existsSync(target)).toBe(false);
   });
 
   it('offline without the file, names the URL and the path to put it at', async () => {
     vi.stubEnv('KERAS_APPLICATIONS_OFFLINE', '1');
-    const { code, stdout, stderr } = await run('download', 'VGG16');
+    const { code, stdout, stderr } = await runCli('download', 'VGG16');
     expect(code).toBe(EXIT.download);
     expect(stdout).toBe('');
     expect(stderr).toContain(`http://127.0.0.1:${(server.address() as AddressInfo).port}/tensorflow/keras-applications/vgg16/vgg16_weights_tf_dim_ordering_tf_kernels.h5`);
@@ -510,7 +501,7 @@ describe('keras-applications cache', () => {
   });
 
   it('lists the cached files with their sizes and whether each verifies', async () => {
-    const { code, stdout, stderr } = await run('cache', 'list');
+    const { code, stdout, stderr } = await runCli('cache', 'list');
     expect({ code, stderr }).toEqual({ code: EXIT.ok, stderr: '' });
     const [title, header, ...rows] = stdout.trimEnd().split('\n');
     expect(title).toBe(folder);
@@ -520,7 +511,7 @@ describe('keras-applications cache', () => {
     expect(rows[0]).toMatch(new RegExp(`^${MOBILENET_025_NO_TOP.replaceAll('.', '\\.')} +${size} +MobileNet\\(alpha=0\\.25\\) without its top +HDF5 length and shapes +ok$`));
     expect(rows[1]).toMatch(/^mobilenet_5_0_224_tf_no_top\.h5 +0\.0 +MobileNet\(alpha=0\.5\) without its top +HDF5 length and shapes +BAD: it is truncated: 1000 bytes, but its HDF5 superblock records \d+$/);
     expect(rows[2]).toMatch(/^notes\.txt +0\.0 +— +none +not checked$/);
-    const json = JSON.parse((await run('cache', 'list', '--json')).stdout);
+    const json = JSON.parse((await runCli('cache', 'list', '--json')).stdout);
     expect(json.folder).toBe(folder);
     expect(json.files.map((f: { name: string; bytes: number }) => [f.name, f.bytes])).toEqual([
       [MOBILENET_025_NO_TOP, readFileSync(MOBILENET_025_NO_TOP_PATH).byteLength],
@@ -530,31 +521,31 @@ describe('keras-applications cache', () => {
   });
 
   it('verify names the bad files and ends with exit code 5', async () => {
-    const { code, stdout, stderr } = await run('cache', 'verify');
+    const { code, stdout, stderr } = await runCli('cache', 'verify');
     expect(code).toBe(EXIT.weightsFile);
     expect(stderr).toMatch(new RegExp(`^error: ${path.join(folder, truncated).replaceAll('.', '\\.')}: it is truncated: 1000 bytes, but its HDF5 superblock records \\d+\n$`));
     expect(stdout).toBe(`${folder}: 1 verified, 1 bad, 1 not checked\n`);
     await rm(path.join(folder, truncated));
-    expect(await run('cache', 'verify')).toEqual({ code: EXIT.ok, stdout: `${folder}: 1 verified, 0 bad, 1 not checked\n`, stderr: '' });
+    expect(await runCli('cache', 'verify')).toEqual({ code: EXIT.ok, stdout: `${folder}: 1 verified, 0 bad, 1 not checked\n`, stderr: '' });
   });
 
   it("removes a model's files or a file by name, and nothing outside the cache folder", async () => {
     for (const outside of ['../outside.h5', path.join(kerasHome, 'outside.h5'), '..']) {
-      const { code, stderr } = await run('cache', 'remove', outside);
+      const { code, stderr } = await runCli('cache', 'remove', outside);
       expect(code).toBe(EXIT.input);
       expect(stderr).toContain(`not a path. Received: ${outside}`);
     }
     // One unknown name stops the whole command before anything is removed.
-    expect((await run('cache', 'remove', 'notes.txt', 'nothing.h5')).code).toBe(EXIT.input);
+    expect((await runCli('cache', 'remove', 'notes.txt', 'nothing.h5')).code).toBe(EXIT.input);
     expect(readdirSync(folder).sort()).toEqual([MOBILENET_025_NO_TOP, truncated, 'notes.txt']);
 
-    const removed = await run('cache', 'remove', 'mobilenet');
+    const removed = await runCli('cache', 'remove', 'mobilenet');
     expect(removed).toEqual({
       code: EXIT.ok,
       stdout: `removed ${path.join(folder, MOBILENET_025_NO_TOP)}\nremoved ${path.join(folder, truncated)}\n`,
       stderr: '',
     });
-    expect(await run('cache', 'remove', 'notes.txt', 'VGG16')).toEqual({
+    expect(await runCli('cache', 'remove', 'notes.txt', 'VGG16')).toEqual({
       code: EXIT.ok,
       stdout: `removed ${path.join(folder, 'notes.txt')}\n`,
       stderr: 'VGG16: no cached files\n',

@@ -5,7 +5,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classify } from '../src/classify';
-import { EXIT, main } from '../src/cli';
+import { EXIT } from '../src/cli';
+import { runCli } from './helpers/cli';
 import { ArgumentError, DownloadError } from '../src/errors';
 import { loadImage } from '../src/image/image';
 
@@ -94,9 +95,7 @@ describe('image URLs', () => {
   });
 
   it('the CLI reports a reset image URL as a download failure (exit code 3), not a bug', async () => {
-    let stderr = '';
-    const io = { stdout: { write: () => true }, stderr: { write: (text: string) => (stderr += text) } };
-    const code = await main(['classify', `${base}/reset`, '--model', 'MobileNet', '--weights', 'none'], io);
+    const { code, stderr } = await runCli('classify', `${base}/reset`, '--model', 'MobileNet', '--weights', 'none');
     expect(stderr).toMatch(new RegExp(`^error: Could not fetch image ${base}/reset: the connection broke`));
     expect(code).toBe(EXIT.download);
   });

@@ -39,3 +39,38 @@ export function authorBatch(): tf.Tensor4D {
   CLIPS.forEach((clip, i) => values.set(authorMelgram(clip), i * 96 * 1366));
   return tf.tensor4d(values, [CLIPS.length, 96, 1366, 1]);
 }
+
+/** A WAV file of `channels` interleaved with `bits`-bit samples (3 = float32 when `float`). */
+export function wav(samples: number[][], sampleRate: number, bits: number, float = false): Uint8Array {
+  const channels = samples.length;
+  const frames = samples[0]!.length;
+  const width = bits / 8;
+  const bytes = new Uint8Array(44 + frames * channels * width);
+  const view = new DataView(bytes.buffer);
+  const ascii = (at: number, s: string) => [...s].forEach((c, i) => (bytes[at + i] = c.charCodeAt(0)));
+  ascii(0, 'RIFF');
+  view.setUint32(4, bytes.length - 8, true);
+  ascii(8, 'WAVEfmt ');
+  view.setUint32(16, 16, true);
+  view.setUint16(20, float ? 3 : 1, true);
+  view.setUint16(22, channels, true);
+  view.setUint32(24, sampleRate, true);
+  view.setUint32(28, sampleRate * channels * width, true);
+  view.setUint16(32, channels * width, true);
+  view.setUint16(34, bits, true);
+  ascii(36, 'data');
+  view.setUint32(40, frames * channels * width, true);
+  for (let f = 0, at = 44; f < frames; f++) {
+    for (let c = 0; c < channels; c++, at += width) {
+      const v = samples[c]![f]!;
+      if (float) view.setFloat32(at, v, true);
+      else if (bits === 16) view.setInt16(at, Math.round(v * 32767), true);
+      else if (bits === 8) view.setUint8(at, Math.round(v * 127) + 128);
+      else {
+        const int = Math.round(v * 8388607);
+        [0, 8, 16].forEach((shift, i) => view.setUint8(at + i, (int >> shift) & 0xff));
+      }
+    }
+  }
+  return bytes;
+}

@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXIT, main } from '../src/cli';
+import { EXIT } from '../src/cli';
+import { runCli } from './helpers/cli';
 import { ArgumentError, WeightsFileError } from '../src/errors';
 import { loadImage, loadImageTensor } from '../src/image/image';
 import { readWeightsFile, readWeightsFileDeferred } from '../src/weights/h5';
@@ -93,9 +94,7 @@ describe('image paths that are not regular files', () => {
   });
 
   it('the CLI reports /dev/zero as an input error (exit code 4)', async () => {
-    let stderr = '';
-    const io = { stdout: { write: () => true }, stderr: { write: (text: string) => (stderr += text) } };
-    const code = await main(['classify', '/dev/zero', '--model', 'MobileNet', '--weights', 'none'], io);
+    const { code, stderr } = await runCli('classify', '/dev/zero', '--model', 'MobileNet', '--weights', 'none');
     expect(code).toBe(EXIT.input);
     expect(stderr).toMatch(/Cannot read image '\/dev\/zero': it is a character device, not a regular file/);
   });
