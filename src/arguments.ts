@@ -37,3 +37,15 @@ export function checkOptionNames(kerasName: string, options: unknown, allowed: r
     if (!allowed.includes(key)) throw new ArgumentError(`Unknown option \`${key}\` for ${kerasName}. Allowed: ${allowed.join(', ')}`);
   }
 }
+
+const warned = new Set<string>();
+
+/**
+ * Keras's `warnings.warn`: said once per process for each message, as Python's default warning filter shows a warning
+ * once per place it comes from, not on every model built.
+ */
+export function warnOnce(message: string): void {
+  if (warned.has(message)) return;
+  warned.add(message);
+  console.warn(message);
+}

@@ -58,6 +58,9 @@ Options:
   --input-size <size>  classify, features, summary (with --no-top), download: the input, <n> or <height>x<width> (default:
                        the model's); with the top and 'imagenet' weights, a size Keras publishes a file for
                        (MobileNet: 128, 160, 192 or 224)
+  --option <name=value> classify, features, summary: any other option of the model's builder, e.g. minimalistic=true
+                       (MobileNetV3), includePreprocessing=false (ConvNeXt, EfficientNetV2); the value is read as
+                       JSON where it can be (true, 0.5, [1,2]), else as text; repeatable
   --layer <name>       features: a layer to read (repeatable; 'summary' lists them), from the model without its
                        top (and its smaller file) unless a layer is in the top. Without it: the pooled output of
                        the model without its top (Keras's include_top=False, pooling='avg')
@@ -161,6 +164,7 @@ function parse(argv: string[]) {
         pooling: { type: 'string' },
         'input-size': { type: 'string' },
         alpha: { type: 'string' },
+        option: { type: 'string', multiple: true },
         variant: { type: 'string', default: 'top' },
         cached: { type: 'boolean', default: false },
         backend: { type: 'string' },
@@ -392,16 +396,47 @@ function poolingOption(pooling: string | undefined): 'avg' | 'max' | undefined {
   throw new UsageError(`--pooling must be avg or max. Received: ${pooling}`);
 }
 
-/** The builder's own options on the command line: `--alpha` and `--input-size`, as far as the command line can check them. */
-function builderOptions(entry: AnyApplicationEntry, options: Options): { alpha?: number; inputShape?: InputShape } {
+/**
+ * The builder's own options on the command line: `--alpha`, `--input-size` and `--option name=value`, as far as the
+ * command line can check them; the builder checks the rest (an unknown name or a bad value is its ArgumentError).
+ */
+function builderOptions(entry: AnyApplicationEntry, options: Options): { alpha?: number; inputShape?: InputShape } & Record<string, unknown> {
+  const extras = Object.fromEntries((options.option ?? []).map(namedOption));
   if (entry.kind === 'audio') {
-    if (options.alpha === undefined && options['input-size'] === undefined) return {};
+    if (options.alpha === undefined && options['input-size'] === undefined) return extras;
     throw new UsageError(`--alpha and --input-size are for image models. Received: --model ${entry.kerasName}`);
   }
   return {
+    ...extras,
     ...(options.alpha !== undefined && { alpha: alphaOption(options.alpha) }),
     ...(options['input-size'] !== undefined && { inputShape: inputShapeOption(entry, options['input-size']) }),
   };
+}
+
+/** Builder options the command line sets from its own flags, so `--option` may not. */
+const COMMAND_LINE_OPTIONS: Record<string, string> = {
+  alpha: 'use --alpha',
+  inputShape: 'use --input-size',
+  weights: 'use --weights',
+  includeTop: "use --no-top with 'summary'",
+  pooling: "use --pooling with 'summary'",
+  classes: 'the classifiers have 1000 ImageNet classes',
+  classifierActivation: 'the classifiers end with softmax',
+  inputTensor: 'not a command-line value',
+};
+
+/** `--option name=value`: the value as JSON where it parses (true, 0.5, [1, 2]), else as text. */
+function namedOption(option: string): [string, unknown] {
+  const match = /^([A-Za-z][A-Za-z0-9]*)=(.*)$/s.exec(option);
+  if (!match) throw new UsageError(`--option must be <name>=<value>, e.g. minimalistic=true. Received: ${option}`);
+  const [, name, text] = match as unknown as [string, string, string];
+  const own = COMMAND_LINE_OPTIONS[name];
+  if (own) throw new UsageError(`--option ${name}=…: the command line sets ${name} itself (${own})`);
+  try {
+    return [name, JSON.parse(text)];
+  } catch {
+    return [name, text];
+  }
 }
 
 function alphaOption(alpha: string): number {

@@ -35,6 +35,24 @@ afterEach(async () => {
 });
 
 describe('keras-applications', () => {
+  it("passes a builder's other options with --option name=value (MobileNetV3's minimalistic, as Keras counts it)", async () => {
+    const keras = fixtureConfig('MobileNetV3Small', 'minimalistic_top_default').structure.total_params;
+    const { code, stdout } = await runCli('summary', 'MobileNetV3Small', '--option', 'minimalistic=true');
+    expect(code).toBe(EXIT.ok);
+    expect(stdout).toContain(`Total params: ${keras.toLocaleString('en-US')} `);
+    const unknown = await runCli('summary', 'MobileNetV3Small', '--option', 'bogus=1');
+    expect(unknown.code).toBe(EXIT.input);
+    expect(unknown.stderr).toMatch(/^error: Unknown option `bogus` for MobileNetV3Small\. Allowed: .*minimalistic/);
+    for (const [option, message] of [
+      ['weights=x.h5', '--option weights=…: the command line sets weights itself (use --weights)'],
+      ['no-equals-sign', '--option must be <name>=<value>, e.g. minimalistic=true. Received: no-equals-sign'],
+    ]) {
+      const refused = await runCli('summary', 'MobileNet', '--option', option!);
+      expect(refused.code).toBe(EXIT.usage);
+      expect(refused.stderr).toBe(`error: ${message}\nSee 'keras-applications --help'.\n`);
+    }
+  });
+
   it("lists every model as the Keras documentation's table", async () => {
     const { code, stdout, stderr } = await runCli('list');
     expect(code).toBe(EXIT.ok);

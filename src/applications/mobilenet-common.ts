@@ -5,7 +5,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError } from '../errors';
 import { GlobalAveragePooling2D } from '../layers/global-average-pooling2d';
 import { apply, kerasAutoNames, type BuildContext } from './common';
-import { formatValue } from '../arguments';
+import { formatValue, warnOnce } from '../arguments';
 
 type Padding2D = [[number, number], [number, number]];
 
@@ -41,7 +41,7 @@ export function checkImagenetAlpha(alpha: number, published: number[], rule = `o
 export function officialRows(kerasName: string, shape: readonly (number | null)[], published: number[]): number {
   const [rows, cols] = shape;
   if (rows === cols && rows !== null && published.includes(rows!)) return rows!;
-  console.warn(
+  warnOnce(
     `${kerasName}: \`inputShape\` is undefined or non-square, or \`rows\` is not in [${published.join(', ')}]. ` +
       'Weights for input shape (224, 224) will be loaded as the default.',
   );

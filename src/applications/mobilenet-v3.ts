@@ -8,7 +8,7 @@ import { ScalarOperation } from '../layers/scalar-operation';
 import { builderSpec, imageApplications, type ApplicationEntry } from './application-entry';
 import { apply, buildApplication, poolingTop, type BuildContext, type BuilderSpec } from './common';
 import { correctPad, obtainInputShape } from './imagenet-utils';
-import { formatValue, validateBoolean } from '../arguments';
+import { formatValue, validateBoolean, warnOnce } from '../arguments';
 import { type ApplicationOptions } from './types';
 import {
   channels,
@@ -227,7 +227,7 @@ function mobilenetV3Spec(entry: ApplicationEntry, settings: V3Settings, weights:
       );
     }
     if (rows !== cols || rows !== 224) {
-      console.warn(
+      warnOnce(
         `${kerasName}: \`inputShape\` is undefined or non-square, or \`rows\` is not 224. ` +
           'Weights for input shape (224, 224) will be loaded as the default.',
       );
