@@ -203,6 +203,9 @@ describe('keras-applications', () => {
       'https://storage.googleapis.com/tensorflow/keras-applications/vgg16/vgg16_weights_tf_dim_ordering_tf_kernels.h5',
     );
     expect(stderr).toContain(path.join(kerasHome, 'models', 'vgg16_weights_tf_dim_ordering_tf_kernels.h5'));
+    // The file's size (Keras's table: 528 MB) and the other ways to get it.
+    expect(stderr).toContain('vgg16_weights_tf_dim_ordering_tf_kernels.h5 (528 MB). Other ways to get it: set KERAS_APPLICATIONS_MIRROR');
+    expect(stderr).toContain('`keras-applications download <model>` on a machine with network access');
   });
 
   it('classifies images end to end (random weights), as a table and as JSON', async () => {

@@ -78,10 +78,15 @@ export function imageApplications<Name extends string>(declarations: Record<Name
       minSize: declared.minSize ?? 32,
       preprocessing: declared.preprocessing,
       metadata: declared.metadata,
-      weights: declared.weights ?? officialWeights(kerasName),
+      weights: withDocumentedSize(declared.weights ?? officialWeights(kerasName), declared.metadata.sizeMB),
     },
   ]);
   return Object.fromEntries(entries) as Record<Name, ApplicationEntry>;
+}
+
+/** The documented size (Keras's table lists the files with the top) on the top file, so that messages can give it. */
+function withDocumentedSize(weights: OfficialWeights, sizeMB: number | undefined): OfficialWeights {
+  return sizeMB === undefined || !weights.top ? weights : { ...weights, top: { ...weights.top, sizeMB } };
 }
 
 /**

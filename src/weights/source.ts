@@ -43,8 +43,9 @@ async function officialFile(file: WeightsFileRef, options: WeightsDownloadOption
     return await downloaded({ ...file, url: mirrored(file.url) }, options);
   } catch (error) {
     if (!(error instanceof DownloadError)) throw error;
+    const size = file.sizeMB === undefined ? '' : ` (${file.sizeMB} MB)`;
     throw new DownloadError(
-      `${error.message}. Other ways to get it: set ${MIRROR_ENV_VAR} to a mirror of ${OFFICIAL_HOST}; run ` +
+      `${error.message}${size}. Other ways to get it: set ${MIRROR_ENV_VAR} to a mirror of ${OFFICIAL_HOST}; run ` +
         '`keras-applications download <model>` on a machine with network access and copy the Keras cache folder; or pass ' +
         "the file's path as the weights (`--weights <path>` on the command line)",
     );

@@ -39,6 +39,8 @@ export interface WeightsFileRef {
   fileName: string;
   url: string;
   hash: string | null;
+  /** Its size in MB as Keras's documentation lists it, where known (the default configurations' files with the top). */
+  sizeMB?: number;
 }
 
 /** The official files of one builder configuration: with and without the classifier top. */
