@@ -4,7 +4,8 @@
 
 import { describe, it } from 'vitest';
 import type { FeaturesFuzzSummary } from './helpers/features-fuzz-child';
-import { expectLoadedOrRejected, fuzzInChildren } from './helpers/fuzz-runner';
+import { expectLoadedOrRejected } from './helpers/fuzz-outcomes';
+import { fuzzInChildren } from './helpers/fuzz-runner';
 
 const CHILD = 'test/helpers/features-fuzz-child.ts';
 

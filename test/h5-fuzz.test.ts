@@ -3,7 +3,8 @@
 // hang. jsfive is synchronous, so the cases run in child processes that can be killed.
 
 import { describe, it } from 'vitest';
-import { expectLoadedOrRejected, fuzzInChildren } from './helpers/fuzz-runner';
+import { expectLoadedOrRejected } from './helpers/fuzz-outcomes';
+import { fuzzInChildren } from './helpers/fuzz-runner';
 import type { FuzzSummary } from './helpers/h5-fuzz-child';
 
 const CHILD = 'test/helpers/h5-fuzz-child.ts';
