@@ -7,6 +7,7 @@ import type { WeightsDownloadOptions } from './applications/official-weights';
 import type { ApplicationOptions, InputShape } from './applications/types';
 import { getApplication, preprocessInput, type AnyApplicationEntry, type ApplicationEntry, type ApplicationName } from './applications/registry';
 import { ArgumentError } from './errors';
+import type { DeviceChoice } from './inference/devices';
 import { compileForInference } from './inference/index';
 import type { Predictor } from './inference/types';
 import { loadImageTensor, type ImageSource, type LoadImageOptions } from './image/image';
@@ -31,6 +32,8 @@ export interface ClassifyOptions extends WeightsDownloadOptions {
    * options is its own cached model. Default: the builder's defaults.
    */
   modelOptions?: ClassifierModelOptions;
+  /** Where to predict: 'auto' (default: a GPU when an engine starts on one here), 'cpu' or 'gpu', as `compileForInference`. */
+  device?: DeviceChoice;
 }
 
 /**
@@ -48,7 +51,7 @@ export type TagMusicOptions = ClassifyOptions & { model: 'MusicTaggerCRNN' };
 /** An image: a path or file bytes (JPEG, PNG, … as `loadImage` reads), or a `[height, width, 3]` tensor of 0–255 RGB values. */
 export type ClassifyInput = ImageSource | tf.Tensor3D;
 
-const OPTION_NAMES = ['model', 'top', 'weights', 'modelOptions', ...WEIGHTS_DOWNLOAD_OPTION_NAMES];
+const OPTION_NAMES = ['model', 'top', 'weights', 'modelOptions', 'device', ...WEIGHTS_DOWNLOAD_OPTION_NAMES];
 const DEFAULT_MODEL: ApplicationName = 'ResNet50';
 
 /** Built models by model name, weights and model options; promises, so that concurrent calls share one build. */
@@ -77,7 +80,7 @@ export async function classify(
   options: ClassifyOptions = {},
 ): Promise<ImagenetPrediction[] | ImagenetPrediction[][] | MusicTag[] | MusicTag[][]> {
   checkOptionNames('classify', options, OPTION_NAMES);
-  const { model: name = DEFAULT_MODEL, top = 5, weights, modelOptions = {}, ...download } = options;
+  const { model: name = DEFAULT_MODEL, top = 5, weights, modelOptions = {}, device, ...download } = options;
   if (!Number.isInteger(top) || top < 1) throw new ArgumentError(`\`top\` must be a positive integer. Received: top=${formatValue(top)}`);
   const entry = getApplication(name);
   const single = !Array.isArray(input) && !(input instanceof tf.Tensor && input.rank === 4);
@@ -92,7 +95,7 @@ export async function classify(
       : await preparedImageBatch(inputs, entry, { inputShape: modelOptions.inputShape, timeoutMs, deadlineMs, signal });
   let scores: tf.Tensor | undefined;
   try {
-    const predictor = await loadPredictor(entry.kerasName as ApplicationName, { weights, modelOptions, ...download });
+    const predictor = await loadPredictor(entry.kerasName as ApplicationName, { weights, modelOptions, ...download }, device);
     scores = (await predictor.predict(batch)) as tf.Tensor;
     const decoded = entry.kind === 'audio' ? decodeMusicTags(scores, top) : decodePredictions(scores, top);
     return single ? decoded[0]! : decoded;
@@ -110,9 +113,13 @@ export function loadClassifier(name: ApplicationName, options: ClassifierWeights
   return cached(models, key, () => (entry as AnyApplicationEntry).build({ ...modelOptions, weights, ...download } as never));
 }
 
-/** `loadClassifier`'s model compiled for prediction on the fastest engine (`KERAS_APPLICATIONS_ENGINE` forces one). */
-function loadPredictor(name: ApplicationName, options: ClassifierWeightsOptions): Promise<Predictor> {
-  return cached(predictors, cacheKey(name, options).key, async () => compileForInference(await loadClassifier(name, options)));
+/**
+ * `loadClassifier`'s model compiled for prediction on the fastest engine on `device` (`KERAS_APPLICATIONS_ENGINE` and
+ * `KERAS_APPLICATIONS_DEVICE` force one); one predictor per model and device.
+ */
+function loadPredictor(name: ApplicationName, options: ClassifierWeightsOptions, device: DeviceChoice = 'auto'): Promise<Predictor> {
+  const key = `${cacheKey(name, options).key}\n${device}`;
+  return cached(predictors, key, async () => compileForInference(await loadClassifier(name, options), { device }));
 }
 
 type ClassifierWeightsOptions = Pick<ClassifyOptions, 'weights' | 'modelOptions'> & WeightsDownloadOptions;

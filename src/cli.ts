@@ -14,6 +14,8 @@ import { BACKEND_ENV_VAR } from './backend';
 import { cacheFolder, cachedFiles, describeConfiguration, filesToRemove, fitProblem, OFFICIAL_FILES, officialFileFor } from './cache';
 import { classify as classifyInputs, preparedImageBatch } from './classify';
 import { ArgumentError, DownloadError, KerasApplicationsError, WeightsFileError, WeightsMismatchError } from './errors';
+import { DEVICES, type DeviceChoice } from './inference/devices';
+import { DEVICE_ENV_VAR } from './inference/index';
 import { featureExtractor } from './features';
 import { removePartsInProgress, type DownloadProgress } from './weights/download';
 import { resolveWeightsFile } from './weights/source';
@@ -68,6 +70,8 @@ Options:
   --pooling <p>        summary: with --no-top, 'avg' or 'max'
   --variant <v>        download: the file with the top (default), without it ('notop'), or 'all'
   --backend <name>     ${BACKENDS.join(', ')} (default: the fastest one that loads)
+  --device <d>         classify: ${DEVICES.join(', ')} (default auto: a GPU when an engine starts on one here; gpu fails
+                       naming what is missing); also $${DEVICE_ENV_VAR}
   --cached             list: only the models with weights in the cache, and which files
   --json               print JSON (features: every value) instead of tables
 
@@ -168,6 +172,7 @@ function parse(argv: string[]) {
         variant: { type: 'string', default: 'top' },
         cached: { type: 'boolean', default: false },
         backend: { type: 'string' },
+        device: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', short: 'v', default: false },
@@ -266,13 +271,14 @@ async function classify(inputs: string[], options: Options): Promise<string> {
   if (!Number.isInteger(top) || top < 1) throw new UsageError(`--top must be a positive integer. Received: ${options.top}`);
   const weights = weightsOption(options);
   const modelOptions = builderOptions(applications[model], options);
+  const device = deviceOption(options.device);
   if (applications[model].kind === 'audio') {
-    const tags = await classifyInputs(inputs, { model: 'MusicTaggerCRNN', top, weights, modelOptions });
+    const tags = await classifyInputs(inputs, { model: 'MusicTaggerCRNN', top, weights, modelOptions, device });
     const results = tags.map((t, i) => ({ clip: inputs[i]!, tags: t }));
     if (options.json) return `${JSON.stringify({ model, results }, null, 2)}\n`;
     return results.map(({ clip, tags }) => report(`${clip} (${model})`, 'Tag', tags.map((t) => [t.tag, t.score]))).join('\n');
   }
-  const predictions = await classifyInputs(inputs, { model, top, weights, modelOptions });
+  const predictions = await classifyInputs(inputs, { model, top, weights, modelOptions, device });
   const results = predictions.map((p, i) => ({ image: inputs[i]!, predictions: p }));
   if (options.json) return `${JSON.stringify({ model, results }, null, 2)}\n`;
   return results
@@ -437,6 +443,11 @@ function namedOption(option: string): [string, unknown] {
   } catch {
     return [name, text];
   }
+}
+
+function deviceOption(device: string | undefined): DeviceChoice | undefined {
+  if (device === undefined || (DEVICES as readonly string[]).includes(device)) return device as DeviceChoice | undefined;
+  throw new UsageError(`--device must be one of ${DEVICES.join(', ')}. Received: ${device}`);
 }
 
 function alphaOption(alpha: string): number {

@@ -108,7 +108,9 @@ export { computeFeatures, loadFeatures, saveFeatures } from './transfer/bottlene
 export type { BottleneckFeatures, ComputeFeaturesOptions } from './transfer/bottleneck';
 
 // ---- Inference engines --------------------------------------------------------------------------
-export { compileForInference, ENGINE_ENV_VAR } from './inference/index';
+export { compileForInference, DEVICE_ENV_VAR, ENGINE_ENV_VAR } from './inference/index';
+export { DEVICES } from './inference/devices';
+export type { Device, DeviceChoice } from './inference/devices';
 export type { CompileForInferenceOptions, EngineChoice } from './inference/index';
 export type { InferenceEngine, Predictor } from './inference/types';
 export { fusedPredictor } from './inference/fused';

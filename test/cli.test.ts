@@ -35,6 +35,17 @@ afterEach(async () => {
 });
 
 describe('keras-applications', () => {
+  it('--device gpu names what this machine lacks (exit code 4); an unknown device is a usage error', async () => {
+    const gpu = await runCli('classify', ELEPHANT, '--model', 'MobileNet', '--alpha', '0.25', '--input-size', '128', '--device', 'gpu');
+    expect(gpu.code).toBe(EXIT.input);
+    expect(gpu.stderr).toMatch(/^error: device 'gpu' cannot run here: onnxruntime on the gpu: onnxruntime-node's CUDA provider is not installed/);
+    const cpu = await runCli('classify', ELEPHANT, '--model', 'MobileNet', '--alpha', '0.25', '--input-size', '128', '--device', 'cpu');
+    expect(cpu.code).toBe(EXIT.ok);
+    expect(cpu.stdout).toMatch(/1 +African_elephant/);
+    const unknown = await runCli('classify', ELEPHANT, '--device', 'tpu');
+    expect(unknown).toMatchObject({ code: EXIT.usage, stderr: "error: --device must be one of auto, cpu, gpu. Received: tpu\nSee 'keras-applications --help'.\n" });
+  });
+
   it("passes a builder's other options with --option name=value (MobileNetV3's minimalistic, as Keras counts it)", async () => {
     const keras = fixtureConfig('MobileNetV3Small', 'minimalistic_top_default').structure.total_params;
     const { code, stdout } = await runCli('summary', 'MobileNetV3Small', '--option', 'minimalistic=true');

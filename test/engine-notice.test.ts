@@ -46,6 +46,6 @@ describe('compileForInference without onnxruntime-node', () => {
     expect(stderr).not.toContain('onnxruntime-node is not installed, so');
     const choices = stderr.split('\n').filter((line) => line.startsWith("keras-applications: predicting with 'tfjs-fused'"));
     expect(choices).toHaveLength(2);
-    expect(choices[0]).toContain("onnxruntime: The 'onnxruntime' engine needs the optional package onnxruntime-node");
+    expect(choices[0]).toContain("onnxruntime on the cpu: The 'onnxruntime' engine needs the optional package onnxruntime-node");
   });
 });

@@ -7,6 +7,7 @@ import { readEnv, VERBOSE_ENV_VAR } from '../backend';
 import { ArgumentError, UnsupportedModelError } from '../errors';
 import { checkLayersModel, inputChecker } from './checks';
 import { fusedPredictor } from './fused';
+import { DEVICES, onnxCudaProblem, tfjsDevice, type Device, type DeviceChoice } from './devices';
 import { OnnxRuntimeUnavailableError } from './onnx-runtime';
 import type { InferenceEngine, Predictor } from './types';
 
@@ -18,42 +19,73 @@ export interface CompileForInferenceOptions {
    * A named engine is used or the call fails, with no fallback.
    */
   engine?: EngineChoice;
+  /**
+   * 'auto' (default): a GPU when an engine starts on one here (ONNX Runtime's CUDA provider, or the tfjs engines on
+   * tfjs-node-gpu, WebGL or WebGPU), else the CPU. 'gpu' fails naming what is missing; 'cpu' never uses a GPU.
+   */
+  device?: DeviceChoice;
 }
 
 /** Forces an engine when `options.engine` is absent or 'auto': one of ENGINES. */
 export const ENGINE_ENV_VAR = 'KERAS_APPLICATIONS_ENGINE';
+/** Forces a device when `options.device` is absent or 'auto': 'cpu' or 'gpu'. */
+export const DEVICE_ENV_VAR = 'KERAS_APPLICATIONS_DEVICE';
+
 const ENGINES: readonly EngineChoice[] = ['auto', 'onnxruntime', 'tfjs-fused', 'tfjs'];
-/** The order 'auto' tries. 'tfjs' ends it: the fused engine declines only models it cannot run (several inputs). */
-const AUTO_ORDER: readonly InferenceEngine[] = ['onnxruntime', 'tfjs-fused', 'tfjs'];
+
+/** The order 'auto' tries: GPU before CPU, then onnxruntime, tfjs-fused, tfjs ('tfjs' runs any model). */
+const CANDIDATES: readonly { engine: InferenceEngine; device: Device }[] = (['gpu', 'cpu'] as const).flatMap((device) =>
+  (['onnxruntime', 'tfjs-fused', 'tfjs'] as const).map((engine) => ({ engine, device })),
+);
+
+/** A way to run that does not exist here (no CUDA provider, a CPU backend for a GPU): skipped, not a failure. */
+class NotHere extends Error {}
 
 /**
  * Prepares `model` for prediction. The predictor is a snapshot of the weights: compile again after training.
- * Set KERAS_APPLICATIONS_VERBOSE=1 to print which engine was chosen and why the others were not.
+ * Set KERAS_APPLICATIONS_VERBOSE=1 to print which engine and device were chosen and why the others were not.
  */
 export async function compileForInference(model: tfl.LayersModel, options: CompileForInferenceOptions = {}): Promise<Predictor> {
   checkLayersModel('compileForInference', model);
-  checkOptionNames('compileForInference', options, ['engine']);
-  const requested = options.engine ?? 'auto';
-  if (!ENGINES.includes(requested)) {
-    throw new ArgumentError(`engine: unknown engine ${formatValue(requested)}. Allowed: ${ENGINES.join(', ')}`);
-  }
-  const engine = requested === 'auto' ? engineFromEnv() : requested;
-  if (engine !== 'auto') return startEngine(engine, model);
+  checkOptionNames('compileForInference', options, ['engine', 'device']);
+  const engine = choice('engine', options.engine, ENGINES, ENGINE_ENV_VAR);
+  const device = choice('device', options.device, DEVICES, DEVICE_ENV_VAR);
+  const candidates = CANDIDATES.filter((c) => (engine === 'auto' || c.engine === engine) && (device === 'auto' || c.device === device));
   const skipped: string[] = [];
   const verbose = readEnv(VERBOSE_ENV_VAR) === '1';
-  for (const candidate of AUTO_ORDER) {
+  for (const [i, candidate] of candidates.entries()) {
+    const last = i === candidates.length - 1;
     try {
-      const predictor = await startEngine(candidate, model);
+      const predictor = await startEngine(candidate.engine, candidate.device, model);
       if (verbose) {
-        console.error(`keras-applications: predicting with '${candidate}' on '${tf.getBackend()}'${skipped.length ? ` [${skipped.join('; ')}]` : ''}`);
+        const why = skipped.length ? ` [${skipped.join('; ')}]` : '';
+        console.error(`keras-applications: predicting with '${candidate.engine}' on the ${candidate.device} ('${tf.getBackend()}')${why}`);
       }
       return predictor;
     } catch (err) {
-      skipped.push(`${candidate}: ${err instanceof Error ? err.message : String(err)}`);
+      // A named engine on a known device fails as it is, with no fallback.
+      if (engine !== 'auto' && last && !(err instanceof NotHere)) throw err;
+      skipped.push(`${candidate.engine} on the ${candidate.device}: ${err instanceof Error ? err.message : String(err)}`);
       if (err instanceof OnnxRuntimeUnavailableError && !verbose) sayOnceThatOnnxRuntimeIsMissing();
     }
   }
+  if (device !== 'auto' || engine !== 'auto') {
+    const asked = [engine !== 'auto' && `engine '${engine}'`, device !== 'auto' && `device '${device}'`].filter(Boolean).join(' and ');
+    throw new ArgumentError(`${asked} cannot run here: ${skipped.join('; ')}`);
+  }
   throw new UnsupportedModelError(`No inference engine could run '${model.name}': ${skipped.join('; ')}`);
+}
+
+/** An option, else its environment variable, checked against the allowed values. */
+function choice<T extends string>(name: string, value: T | undefined, allowed: readonly T[], envVar: string): T {
+  if (value !== undefined && value !== 'auto') {
+    if (!allowed.includes(value)) throw new ArgumentError(`${name}: unknown ${name} ${formatValue(value)}. Allowed: ${allowed.join(', ')}`);
+    return value;
+  }
+  const fromEnv = readEnv(envVar);
+  if (fromEnv === undefined) return 'auto' as T;
+  if (!allowed.includes(fromEnv as T)) throw new ArgumentError(`${envVar}: unknown ${name} '${fromEnv}'. Allowed: ${allowed.join(', ')}`);
+  return fromEnv as T;
 }
 
 let onnxRuntimeMissingSaid = false;
@@ -70,27 +102,18 @@ function sayOnceThatOnnxRuntimeIsMissing(): void {
   );
 }
 
-function engineFromEnv(): EngineChoice {
-  const value = readEnv(ENGINE_ENV_VAR);
-  if (value === undefined) return 'auto';
-  if (!ENGINES.includes(value as EngineChoice)) {
-    throw new ArgumentError(`${ENGINE_ENV_VAR}: unknown engine '${value}'. Allowed: ${ENGINES.join(', ')}`);
+async function startEngine(engine: InferenceEngine, device: Device, model: tfl.LayersModel): Promise<Predictor> {
+  if (engine === 'onnxruntime') {
+    const cudaProblem = device === 'gpu' ? await onnxCudaProblem() : undefined;
+    if (cudaProblem) throw new NotHere(cudaProblem);
+    // Imported on demand: it needs Node and the optional onnxruntime-node.
+    const { onnxPredictor } = await import('./onnx-runtime');
+    return onnxPredictor(model, { executionProviders: [device === 'gpu' ? 'cuda' : 'cpu'] });
   }
-  return value as EngineChoice;
-}
-
-async function startEngine(engine: InferenceEngine, model: tfl.LayersModel): Promise<Predictor> {
-  switch (engine) {
-    case 'onnxruntime': {
-      // Imported on demand: it needs Node and the optional onnxruntime-node.
-      const { onnxPredictor } = await import('./onnx-runtime');
-      return onnxPredictor(model);
-    }
-    case 'tfjs-fused':
-      return fusedPredictor(model);
-    case 'tfjs':
-      return layersPredictor(model);
+  if (tfjsDevice() !== device) {
+    throw new NotHere(`the tfjs backend '${tf.getBackend()}' computes on the ${tfjsDevice()} (a GPU needs tfjs-node-gpu, or WebGL/WebGPU in a browser)`);
   }
+  return engine === 'tfjs-fused' ? fusedPredictor(model) : layersPredictor(model);
 }
 
 /**
