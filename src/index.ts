@@ -96,6 +96,7 @@ export type { WeightsDownloadOptions, WeightsFileSource } from './weights/source
 export { saveWeights, writeLegacyWeights } from './weights/save';
 export type { WriteLegacyWeightsOptions } from './weights/save';
 export { loadModel, modelFiles, saveModel } from './weights/model-files';
+export { loadKerasModel } from './models/load-keras-model';
 export { convertKeras1Weights, isKeras1File, keras1Kernels } from './weights/keras1';
 export type { ConvertKeras1Options, Keras1Kernels, Keras1Target } from './weights/keras1';
 
