@@ -9,6 +9,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBackend } from '../src/backend';
 import { UnsupportedModelError, WeightsFileError } from '../src/errors';
 import { loadKerasModel } from '../src/index';
+import { CustomScaleLayer } from '../src/layers/custom-scale-layer';
+import { GroupedConv2D } from '../src/layers/grouped-conv2d';
+import { LayerScale } from '../src/layers/layer-scale';
+import { Normalization } from '../src/layers/normalization';
+import { buildKerasLayer } from '../src/models/keras-layers';
 import { uniform } from './helpers/generator';
 import { relativeError } from './helpers/keras-ref';
 
@@ -99,7 +104,7 @@ describe('refused files', () => {
   const archive = (members: Record<string, string>): Uint8Array =>
     zipSync(Object.fromEntries(Object.entries(members).map(([path, text]) => [path, new TextEncoder().encode(text)])));
   /** The real functional_multi.keras with `edit` applied to the config of its layer `layerName`. */
-  const withEditedLayer = (layerName: string, edit: (entry: { class_name: string; config: Record<string, unknown> }) => void): Uint8Array => {
+  const withEditedLayer = (layerName: string, edit: (entry: { class_name: string; module: string; config: Record<string, unknown>; inbound_nodes: unknown[] }) => void): Uint8Array => {
     const members = unzipSync(readFileSync(`${DIR}/functional_multi.keras`));
     const config = JSON.parse(new TextDecoder().decode(members['config.json'])) as { config: { layers: { name: string }[] } };
     edit(config.config.layers.find((layer) => layer.name === layerName) as never);
@@ -157,5 +162,52 @@ describe('refused files', () => {
           'regularizers and constraints only as null.',
       ),
     );
+  });
+
+  it('a Keras operation (x + y written as an op, not a layer)', async () => {
+    const bytes = withEditedLayer('residual_1', (entry) => {
+      entry.module = 'keras.src.ops.numpy';
+    });
+    await expect(loadKerasModel(bytes)).rejects.toThrow(
+      /^Layer 'residual_1' \(Add\) in the given bytes is a Keras operation on tensors \(keras.src.ops.numpy.Add, such as `x \+ 3.0`\), not a layer/,
+    );
+  });
+
+  it("tf.keras's inbound_nodes form", async () => {
+    const bytes = withEditedLayer('scale', (entry) => {
+      entry.inbound_nodes = [[['image', 0, 0, {}]]];
+    });
+    await expect(loadKerasModel(bytes)).rejects.toThrow(
+      new UnsupportedModelError(
+        "Layer 'scale' in the given bytes has inbound_nodes in the Keras 2 / tf.keras form; loadKerasModel reads the files Keras 3 writes.",
+      ),
+    );
+  });
+});
+
+describe('the keras.applications layers load as this package\'s layers', () => {
+  const build = (class_name: string, module: string, config: Record<string, unknown>): tfl.layers.Layer =>
+    buildKerasLayer({ class_name, module, config: { name: 'x', trainable: false, ...config } }, 'a test config');
+
+  it('Conv2D with groups → GroupedConv2D, frozen as configured', () => {
+    const layer = build('Conv2D', 'keras.layers', { filters: 8, kernel_size: [3, 3], groups: 2, data_format: 'channels_last' });
+    expect(layer).toBeInstanceOf(GroupedConv2D);
+    expect((layer as GroupedConv2D).groups).toBe(2);
+    expect(layer.trainable).toBe(false);
+  });
+
+  it("Normalization with Keras's tuple axis and broadcast statistics", () => {
+    const layer = build('Normalization', 'keras.layers', { axis: [-1], invert: false, mean: [[[1, 2, 3]]], variance: [[[4, 5, 6]]] });
+    expect(layer).toBeInstanceOf(Normalization);
+    expect([(layer as Normalization).axis, (layer as Normalization).mean, (layer as Normalization).variance]).toEqual([-1, [1, 2, 3], [4, 5, 6]]);
+  });
+
+  it('LayerScale and CustomScaleLayer from their applications modules', () => {
+    const scale = build('LayerScale', 'keras.src.applications.convnext', { init_values: 1e-6, projection_dim: 96 });
+    expect(scale).toBeInstanceOf(LayerScale);
+    expect([(scale as LayerScale).initValues, (scale as LayerScale).projectionDim]).toEqual([1e-6, 96]);
+    const residual = build('CustomScaleLayer', 'keras.src.applications.inception_resnet_v2', { scale: 0.17 });
+    expect(residual).toBeInstanceOf(CustomScaleLayer);
+    expect((residual as CustomScaleLayer).scale).toBe(0.17);
   });
 });

@@ -6,9 +6,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { formatValue } from '../arguments';
 import { UnsupportedModelError } from '../errors';
+import { CustomScaleLayer } from '../layers/custom-scale-layer';
 import { GlobalAveragePooling2D } from '../layers/global-average-pooling2d';
 import { GroupedConv2D } from '../layers/grouped-conv2d';
 import { HARD_SWISH } from '../layers/hard-swish';
+import { LayerScale } from '../layers/layer-scale';
+import { Normalization } from '../layers/normalization';
 
 /** A layer entry of a Keras config: `config.layers[]` of a model, or a whole model. */
 export interface KerasLayerConfig {
@@ -21,8 +24,8 @@ export interface KerasLayerConfig {
 }
 
 /**
- * Keras's random augmentation layers are the identity outside training, which is how a loaded model runs
- * them (in tfjs's `fit` too: they do not augment). The Keras class is kept in the config.
+ * Keras's random augmentation layers and ConvNeXt's StochasticDepth are the identity outside training, which is
+ * how a loaded model runs them (in tfjs's `fit` too: they do not augment or drop). The Keras class is kept in the config.
  */
 export class InferenceIdentity extends tfl.layers.Layer {
   static className = 'InferenceIdentity';
@@ -70,8 +73,8 @@ const AUGMENTATION_OPTIONS = [
   'mode', 'factor', 'fill_mode', 'fill_value', 'interpolation', 'height_factor', 'width_factor', 'value_range', 'data_format',
 ];
 
-const augmentation = (kerasClassName: string): LayerRecipe => ({
-  ignored: AUGMENTATION_OPTIONS,
+const identityAtInference = (kerasClassName: string, ignored = AUGMENTATION_OPTIONS): LayerRecipe => ({
+  ignored,
   build: (args) => new InferenceIdentity({ name: args.name as string, kerasClassName }),
 });
 
@@ -117,12 +120,28 @@ const RECIPES: Record<string, LayerRecipe> = {
   Reshape: { passed: ['target_shape'], build: (a) => tfl.layers.reshape(a as never) },
   Dropout: { passed: ['rate'], fixed: { noise_shape: null }, build: (a) => tfl.layers.dropout(a as never) },
   Rescaling: { passed: ['scale', 'offset'], build: (a) => tfl.layers.rescaling(a as never) },
-  RandomFlip: augmentation('RandomFlip'),
-  RandomRotation: augmentation('RandomRotation'),
-  RandomZoom: augmentation('RandomZoom'),
-  RandomTranslation: augmentation('RandomTranslation'),
-  RandomContrast: augmentation('RandomContrast'),
-  RandomBrightness: augmentation('RandomBrightness'),
+  RandomFlip: identityAtInference('RandomFlip'),
+  RandomRotation: identityAtInference('RandomRotation'),
+  RandomZoom: identityAtInference('RandomZoom'),
+  RandomTranslation: identityAtInference('RandomTranslation'),
+  RandomContrast: identityAtInference('RandomContrast'),
+  RandomBrightness: identityAtInference('RandomBrightness'),
+  // The custom layers of keras.applications (ConvNeXt, EfficientNet, InceptionResNetV2), as the builders use them.
+  StochasticDepth: identityAtInference('StochasticDepth', ['drop_path_rate']),
+  Normalization: {
+    passed: ['axis', 'mean', 'variance'],
+    fixed: { invert: false },
+    build: ({ axis, mean, variance, ...a }) =>
+      new Normalization({
+        ...a,
+        // Keras keeps a tuple of axes and the statistics in their broadcast shape; one axis loads.
+        axis: (Array.isArray(axis) && axis.length === 1 ? axis[0] : axis) as number,
+        mean: Array.isArray(mean) ? (mean.flat(Infinity) as number[]) : (mean as undefined),
+        variance: Array.isArray(variance) ? (variance.flat(Infinity) as number[]) : (variance as undefined),
+      }),
+  },
+  LayerScale: { passed: ['init_values', 'projection_dim'], build: (a) => new LayerScale(a as never) },
+  CustomScaleLayer: { passed: ['scale'], build: (a) => new CustomScaleLayer(a as never) },
 };
 
 /** Options every layer has: the ones handled here for all classes. */
@@ -139,6 +158,12 @@ export function buildKerasLayer(entry: KerasLayerConfig, where: string): tfl.lay
     throw new UnsupportedModelError(
       `${describe} is a Lambda layer: its Python code is never loaded or run by loadKerasModel (it could do anything). ` +
         'Replace it with built-in layers in Keras and save the model again.',
+    );
+  }
+  if (entry.module?.startsWith('keras.src.ops.')) {
+    throw new UnsupportedModelError(
+      `${describe} is a Keras operation on tensors (${entry.module}.${entry.class_name}, such as \`x + 3.0\`), not a layer; ` +
+        'loadKerasModel rebuilds layers only. Write it as a layer (layers.Add, layers.Rescaling, …) in Keras and save the model again.',
     );
   }
   const recipe = keras3Class(entry) ? RECIPES[entry.class_name] : undefined;
