@@ -7,7 +7,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { unzipSync, zipSync } from 'fflate';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBackend } from '../src/backend';
-import { UnsupportedModelError, WeightsFileError } from '../src/errors';
+import { UnsupportedModelError, WeightsFileError, WeightsMismatchError } from '../src/errors';
 import { loadKerasModel } from '../src/index';
 import { CustomScaleLayer } from '../src/layers/custom-scale-layer';
 import { GroupedConv2D } from '../src/layers/grouped-conv2d';
@@ -39,18 +39,26 @@ function reference(name: string): Reference {
   return JSON.parse(readFileSync(`${DIR}/${name}.json`, 'utf8')) as Reference;
 }
 
+/** A layer as the comparisons see it, from Keras's table or from the tfjs model. */
+interface LayerRow {
+  name: string;
+  trainable: boolean;
+  isInput: boolean;
+  inner?: LayerRow[];
+}
+
 /** Name → trainable of every layer but the InputLayers (Keras's configs give those no flag), nested models by path. */
-function trainableFlags(layers: { name: string; trainable: boolean; isInput: boolean; inner?: unknown[] }[], prefix = ''): Record<string, boolean> {
+function trainableFlags(layers: LayerRow[], prefix = ''): Record<string, boolean> {
   return Object.assign(
     {},
     ...layers.map((layer) => ({
       ...(layer.isInput ? {} : { [prefix + layer.name]: layer.trainable }),
-      ...(layer.inner ? trainableFlags(layer.inner as never, `${prefix}${layer.name}/`) : {}),
+      ...(layer.inner ? trainableFlags(layer.inner, `${prefix}${layer.name}/`) : {}),
     })),
   );
 }
 
-function kerasLayers(layers: ReferenceLayer[]): Parameters<typeof trainableFlags>[0] {
+function kerasLayers(layers: ReferenceLayer[]): LayerRow[] {
   return layers.map((layer) => ({
     name: layer.name,
     trainable: layer.trainable,
@@ -59,14 +67,14 @@ function kerasLayers(layers: ReferenceLayer[]): Parameters<typeof trainableFlags
   }));
 }
 
-function tfjsLayers(layers: tfl.layers.Layer[]): Parameters<typeof trainableFlags>[0] {
+function tfjsLayers(layers: tfl.layers.Layer[]): LayerRow[] {
   return layers.map((layer) => {
     const inner = (layer as tfl.LayersModel).layers;
     return { name: layer.name, trainable: layer.trainable, isInput: layer.getClassName() === 'InputLayer', inner: inner && tfjsLayers(inner) };
   });
 }
 
-function layerNames(layers: Parameters<typeof trainableFlags>[0], keepInputs: boolean): string[] {
+function layerNames(layers: LayerRow[], keepInputs: boolean): string[] {
   return layers.filter((layer) => keepInputs || !layer.isInput).map((layer) => layer.name).sort();
 }
 
@@ -110,6 +118,24 @@ describe('refused files', () => {
     edit(config.config.layers.find((layer) => layer.name === layerName) as never);
     return zipSync({ ...members, 'config.json': new TextEncoder().encode(JSON.stringify(config)) });
   };
+
+  it('a missing file', async () => {
+    await expect(loadKerasModel(`${DIR}/no_such_model.keras`)).rejects.toThrow(
+      new WeightsFileError(`Cannot read Keras model file ${DIR}/no_such_model.keras: no such file`),
+    );
+  });
+
+  it('weights that do not fit the config: the layer and both shapes', async () => {
+    const bytes = withEditedLayer('logits', (entry) => {
+      entry.config.units = 5;
+    });
+    await expect(loadKerasModel(bytes)).rejects.toThrow(
+      new WeightsMismatchError(
+        "The weights in the given bytes do not fit the model of its config: layer 'logits' expects [32, 5] for 'logits/kernel', " +
+          "the file's 'vars/0' is [32, 4].",
+      ),
+    );
+  });
 
   it('a .weights.h5: no architecture, and what to do', async () => {
     await expect(loadKerasModel(`${DIR}/functional_multi.weights.h5`)).rejects.toThrow(WeightsFileError);

@@ -93,10 +93,11 @@ function buildFunctional(entry: KerasLayerConfig, where: string): BuiltLayer & {
     nodeOutputs.set(layerName, []);
     pending.push({ built, name: layerName, calls: (layerEntry.inbound_nodes ?? []).map((call) => kerasCall(call, layerName, where)) });
   }
-  const tensorOf = (history: unknown, layerName: string): tfl.SymbolicTensor | undefined => {
-    if (!Array.isArray(history) || history.length !== 3) fail(where, `layer '${layerName}' is called on a tensor without a keras_history triple`);
+  /** The tensor a `[layer name, node index, tensor index]` triple names; undefined while not computed yet. */
+  const tensorOf = (history: unknown, reader: string): tfl.SymbolicTensor | undefined => {
+    if (!Array.isArray(history) || history.length !== 3) fail(where, `${reader} reads a tensor without a keras_history triple`);
     const [source, node, index] = history as [string, number, number];
-    if (!nodeOutputs.has(source)) fail(where, `layer '${layerName}' is called on an output of '${source}', which model '${name}' does not have`);
+    if (!nodeOutputs.has(source)) fail(where, `${reader} reads an output of '${source}', which model '${name}' does not have`);
     return nodeOutputs.get(source)![node]?.[index];
   };
   // A call can read a layer listed later (a shared layer's second call), so calls run as their inputs appear.
@@ -105,7 +106,7 @@ function buildFunctional(entry: KerasLayerConfig, where: string): BuiltLayer & {
     for (const { built, name: layerName, calls } of pending) {
       const done = nodeOutputs.get(layerName)!;
       while (done.length < calls.length) {
-        const inputs = callInputs(calls[done.length]!, (history) => tensorOf(history, layerName));
+        const inputs = callInputs(calls[done.length]!, (history) => tensorOf(history, `layer '${layerName}'`));
         if (inputs === undefined) break;
         const outputs = built.layer.apply(inputs) as tfl.SymbolicTensor | tfl.SymbolicTensor[];
         done.push(Array.isArray(outputs) ? outputs : [outputs]);
@@ -117,7 +118,7 @@ function buildFunctional(entry: KerasLayerConfig, where: string): BuiltLayer & {
   if (stuck) fail(where, `layer '${stuck.name}' of model '${name}' is called on tensors no layer of the model computes`);
   const endpoints = (key: string): tfl.SymbolicTensor[] =>
     triples(entry.config[key], `${key} of model '${name}'`, where).map(
-      (triple) => tensorOf(triple, name) ?? fail(where, `${key} of model '${name}' names ${JSON.stringify(triple)}, which is not computed`),
+      (triple) => tensorOf(triple, `${key} of model '${name}'`) ?? fail(where, `${key} of model '${name}' names ${JSON.stringify(triple)}, which is not computed`),
     );
   const model = tfl.model({ name, inputs: endpoints('input_layers'), outputs: endpoints('output_layers') });
   return { kerasClass: 'Functional', layer: model, inner };

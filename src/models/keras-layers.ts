@@ -147,7 +147,7 @@ const RECIPES: Record<string, LayerRecipe> = {
 /** Options every layer has: the ones handled here for all classes. */
 const COMMON_OPTIONS = ['name', 'trainable', 'dtype', 'seed'];
 
-export const SUPPORTED_LAYER_CLASSES: readonly string[] = Object.keys(RECIPES);
+const SUPPORTED_LAYER_CLASSES: readonly string[] = Object.keys(RECIPES);
 
 /** Builds the tfjs layer of one config entry (not an InputLayer or a model), named and (un)frozen as in Keras. */
 export function buildKerasLayer(entry: KerasLayerConfig, where: string): tfl.layers.Layer {
