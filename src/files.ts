@@ -1,6 +1,14 @@
 // Reading the user's files (Node only): only regular files are read, so a FIFO, a device such as /dev/zero, a
 // directory or a symlink loop gets a message that says what the path is instead of a hang or an endless read.
 
+/** Input files (images, audio clips) above this size are refused unless the caller raises `maxBytes`. */
+export const DEFAULT_MAX_INPUT_BYTES = 256 * 2 ** 20;
+
+/** A file's first bytes in hex, for messages about content that is not what it should be. */
+export function firstBytes(bytes: Uint8Array): string {
+  return Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ') || '(empty)';
+}
+
 /** A single read() is limited to 2 GiB; smaller chunks also keep other work going. */
 const READ_CHUNK_BYTES = 256 * 2 ** 20;
 

@@ -3,10 +3,10 @@
 // it once more (as the author did), decibels with librosa's `logamplitude(ref_power=1.0)`.
 import * as tf from '@tensorflow/tfjs-core';
 import { ensureBackend } from '../backend';
-import { ArgumentError, DownloadError } from '../errors';
+import { ArgumentError } from '../errors';
 import { isNode } from '../env';
-import { describe as describeError, downloadBytes, validateStreamOptions, type StreamOptions } from '../weights/download';
-import { readRegularFile } from '../files';
+import { fetchInputFile, validateStreamOptions, type StreamOptions } from '../weights/download';
+import { DEFAULT_MAX_INPUT_BYTES, firstBytes, readRegularFile } from '../files';
 import { imageFormat } from '../image/image-source';
 import { resampleRange } from '../image/resample';
 import { ascii, audioFormat } from './audio-format';
@@ -41,12 +41,9 @@ const MP3_DECODER_DELAY = 529;
 /** How a clip is read: a size limit for paths and URLs, and for URLs the download's idle timeout, deadline and signal. */
 export type AudioReadOptions = Pick<StreamOptions, 'timeoutMs' | 'deadlineMs' | 'signal' | 'maxBytes'>;
 
-/** Audio files above this size are refused unless the caller raises `maxBytes`. */
-const DEFAULT_MAX_AUDIO_BYTES = 256 * 2 ** 20;
-
 /** The clip's bytes and how messages name it: its path or URL, or its length. */
 async function readSource(source: AudioSource, options: AudioReadOptions): Promise<{ bytes: Uint8Array; name: string }> {
-  const { maxBytes = DEFAULT_MAX_AUDIO_BYTES, ...fetching } = options;
+  const { maxBytes = DEFAULT_MAX_INPUT_BYTES, ...fetching } = options;
   validateStreamOptions({ ...fetching, maxBytes });
   if (source instanceof Uint8Array) return { bytes: source, name: `<${source.byteLength} bytes>` };
   if (source instanceof ArrayBuffer) return { bytes: new Uint8Array(source), name: `<${source.byteLength} bytes>` };
@@ -54,12 +51,7 @@ async function readSource(source: AudioSource, options: AudioReadOptions): Promi
     throw new ArgumentError(`Expected the path, URL or bytes of an audio file. Received: ${typeof source}`);
   }
   if (/^https?:/i.test(source) || !isNode()) {
-    try {
-      // Like an image URL: the weights' streaming rules, a no-op progress callback, never cached.
-      return { bytes: await downloadBytes(source, { ...fetching, maxBytes, onProgress: () => {} }), name: `'${source}'` };
-    } catch (error) {
-      throw new DownloadError(`Could not fetch audio ${source}: ${describeError(error)}`);
-    }
+    return { bytes: await fetchInputFile(source, 'audio', { ...fetching, maxBytes }), name: `'${source}'` };
   }
   const path = source.startsWith('file:') ? (await import('node:url')).fileURLToPath(source) : source;
   const fail = (why: string) => new ArgumentError(`Cannot read audio '${path}': ${why}`);
@@ -82,9 +74,8 @@ export async function decodeAudio(source: AudioSource, options: AudioReadOptions
       `Cannot decode audio ${name}: it is a ${image} image. MusicTaggerCRNN takes mp3 or wav clips; images are for the image models`,
     );
   }
-  const head = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ') || '(empty)';
   throw new ArgumentError(
-    `Cannot decode audio ${name}: neither WAV nor MPEG audio (it starts with bytes ${head}). MusicTaggerCRNN takes mp3 or wav clips`,
+    `Cannot decode audio ${name}: neither WAV nor MPEG audio (it starts with bytes ${firstBytes(bytes)}). MusicTaggerCRNN takes mp3 or wav clips`,
   );
 }
 

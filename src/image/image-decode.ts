@@ -3,6 +3,7 @@
 // reads we accept those Pillow reads (not SVG, PDF, HEIC, JPEG XL, …); like PIL's `load_img` it applies neither
 // EXIF orientation nor (with ignoreIcc) embedded ICC profiles. In a browser, the browser's own decoder through a canvas.
 import { ArgumentError } from '../errors';
+import { firstBytes } from '../files';
 import { checkPixelCount } from './image-limits';
 import type { OpenedImage } from './pil-convert';
 
@@ -66,9 +67,8 @@ export async function decodeWithSharp(bytes: Uint8Array, name: string, maxPixels
 }
 
 function undecodable(bytes: Uint8Array, name: string, error: unknown): ArgumentError {
-  const head = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
   const why = error instanceof Error ? error.message : String(error);
-  return new ArgumentError(`Cannot decode image ${name} (it starts with bytes ${head || '(empty)'}): ${why}`);
+  return new ArgumentError(`Cannot decode image ${name} (it starts with bytes ${firstBytes(bytes)}): ${why}`);
 }
 
 function pixels(data: Buffer, info: { height: number; width: number; channels: number }) {

@@ -2,12 +2,13 @@
 // canvas (a 122-byte SVG rendered at 16000², a 33 KB PNG that inflates to 888 MB).
 import { formatValue } from '../arguments';
 import { ArgumentError } from '../errors';
+import { DEFAULT_MAX_INPUT_BYTES } from '../files';
 import type { StreamOptions } from '../weights/download';
 
 /** Pillow's `Image.MAX_IMAGE_PIXELS`: above it a DecompressionBombWarning, above twice it a DecompressionBombError. */
 export const PILLOW_MAX_IMAGE_PIXELS = 89_478_485;
 /** Image files above this size are refused unless the caller raises `maxBytes`. */
-export const DEFAULT_MAX_IMAGE_BYTES = 256 * 2 ** 20;
+export const DEFAULT_MAX_IMAGE_BYTES = DEFAULT_MAX_INPUT_BYTES;
 
 export interface ImageLimits {
   /** Largest image file read from a path or URL, in bytes; null for no limit. */

@@ -2,11 +2,11 @@
 // bitmap or ImageData. Node modules are imported on first use, so this module loads in a browser.
 import { audioFormat } from '../audio/audio-format';
 import { isNode } from '../env';
-import { ArgumentError, DownloadError } from '../errors';
+import { ArgumentError } from '../errors';
 import { decodeBmp, isBmp } from './bmp';
 import { decodeInBrowser, decodeWithSharp, fromImageData, isDrawable, isImageDataLike, readDrawable, type ImageDataLike } from './image-decode';
 import { DEFAULT_IMAGE_LIMITS, type ImageFetchOptions, type ImageLimits } from './image-limits';
-import { describe as describeError, downloadBytes } from '../weights/download';
+import { fetchInputFile } from '../weights/download';
 import { readRegularFile } from '../files';
 import type { OpenedImage } from './pil-convert';
 
@@ -66,27 +66,16 @@ async function readBytes(source: ImageSource, limits: ImageLimits, fetching: Ima
   if (source instanceof ArrayBuffer) return { bytes: new Uint8Array(source), name: `<${source.byteLength} bytes>` };
   // Any scheme followed by '//', and data: URLs; 'C:\\…' stays a path.
   const url = source instanceof URL ? source : typeof source === 'string' && /^([a-z][a-z\d+.-]*:\/\/|data:)/i.test(source) ? new URL(source) : null;
-  if (url && url.protocol !== 'file:') return { bytes: await fetchImage(url, limits, fetching), name: `'${url.href}'` };
+  if (url && url.protocol !== 'file:') return { bytes: await fetchInputFile(url.href, 'image', { ...fetching, maxBytes: limits.maxBytes }), name: `'${url.href}'` };
   if (typeof source !== 'string' && !url) {
     throw new ArgumentError(
       `Expected an image path, URL, Uint8Array, ArrayBuffer, ImageData or browser image. Received: ${describe(source)}`,
     );
   }
-  if (!isNode()) return { bytes: await fetchImage(url ?? (source as string), limits, fetching), name: `'${String(source)}'` };
+  if (!isNode()) return { bytes: await fetchInputFile(String(url ?? source), 'image', { ...fetching, maxBytes: limits.maxBytes }), name: `'${String(source)}'` };
   const path = url ? (await import('node:url')).fileURLToPath(url) : (source as string);
   const fail = (why: string) => new ArgumentError(`Cannot read image '${path}': ${why}`);
   return { bytes: await readRegularFile(path, { maxBytes: limits.maxBytes, fail, maxBytesOption: 'maxBytes' }), name: `'${path}'` };
-}
-
-/** The image at `url`, fetched like a weights file (idle timeout, deadline, signal, size limit) but never cached. */
-async function fetchImage(url: URL | string, limits: ImageLimits, fetching: ImageFetchOptions): Promise<Uint8Array> {
-  try {
-    // A no-op progress callback: images are small, and a terminal bar per image would be noise.
-    return await downloadBytes(String(url), { ...fetching, maxBytes: limits.maxBytes, onProgress: () => {} });
-  } catch (error) {
-    if (error instanceof ArgumentError) throw error;
-    throw new DownloadError(`Could not fetch image ${String(url)}: ${describeError(error)}`);
-  }
 }
 
 function describe(value: unknown): string {

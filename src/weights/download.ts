@@ -111,17 +111,27 @@ export async function fetchBytes(url: string, options: FetchBytesOptions = {}): 
   return bytes;
 }
 
-/**
- * `url`'s body in memory. Fails with a plain Error whose message says why (HTTP status, timeout, size), for
- * callers that word their own DownloadError; an ArgumentError for bad options.
- */
-export async function downloadBytes(url: string, options: StreamOptions = {}): Promise<Uint8Array<ArrayBuffer>> {
+/** `url`'s body in memory. Fails with a plain Error whose message says why (HTTP status, timeout, size); an ArgumentError for bad options. */
+async function downloadBytes(url: string, options: StreamOptions = {}): Promise<Uint8Array<ArrayBuffer>> {
   validateStreamOptions(options);
   const chunks: Uint8Array[] = [];
   await download(url, options, (chunk) => {
     chunks.push(chunk);
   });
   return concat(chunks);
+}
+
+/**
+ * An input file (an image, an audio clip) at `url`, streamed like a download but never cached and without a progress
+ * bar (they are small); a failure is a DownloadError naming it as `what` and the URL.
+ */
+export async function fetchInputFile(url: string, what: string, options: StreamOptions): Promise<Uint8Array> {
+  try {
+    return await downloadBytes(url, { ...options, onProgress: () => {} });
+  } catch (error) {
+    if (error instanceof ArgumentError) throw error;
+    throw new DownloadError(`Could not fetch ${what} ${url}: ${describe(error)}`);
+  }
 }
 
 /** Keras's rule: 32 hex digits are md5, 64 sha256; anything else is refused rather than guessed. */
