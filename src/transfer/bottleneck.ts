@@ -11,9 +11,9 @@ import { ArgumentError, KerasApplicationsError, WeightsFileError } from '../erro
 import type { ImageBatch } from '../data/dataset';
 import { readRegularFile } from '../files';
 import { listAttributes } from '../weights/h5-attributes';
-import { type FileBytes, H5Problem, describe, fileBytes, problem, readDataset, within } from '../weights/h5-data';
+import { hdf5Bytes } from '../weights/h5';
+import { type FileBytes, H5Problem, describe, problem, readDataset, within } from '../weights/h5-data';
 import { type H5File, writeHdf5File } from '../weights/save';
-import { SUPERBLOCK_HEADER_BYTES, hdf5Problem, parseSuperblock } from '../weights/superblock';
 
 /** A model's outputs for a dataset, with what the dataset says about them. */
 export interface BottleneckFeatures {
@@ -190,12 +190,7 @@ const INT32_TYPE = /^[<>]i4$/;
  */
 function readFeatureValues(bytes: Uint8Array, path: string): FeatureValues {
   try {
-    const reason = hdf5Problem(bytes.subarray(0, SUPERBLOCK_HEADER_BYTES), bytes.byteLength);
-    if (reason) problem(reason);
-    // jsfive expects the superblock at offset 0; a user block may precede it. `bytes` has a buffer of its own.
-    const start = parseSuperblock(bytes.subarray(0, SUPERBLOCK_HEADER_BYTES))!.offset;
-    const whole = start === 0 ? bytes : bytes.slice(start);
-    const file = fileBytes(whole.buffer as ArrayBuffer, whole.byteLength);
+    const file = hdf5Bytes(bytes);
     const root = within('the HDF5 superblock or root group', () => new jsfive.File(file.buffer, path));
     const keys = within('the root group', () => root.keys);
     const read = (name: string): Values | null => {

@@ -218,8 +218,11 @@ function readStructure(file: FileBytes, root: File): WeightsFile {
   );
 }
 
-/** The bytes from the superblock on, as one ArrayBuffer jsfive can read (no copy when that is possible). */
-function hdf5Bytes(bytes: Uint8Array): FileBytes {
+/**
+ * The bytes from the superblock on, as one ArrayBuffer jsfive can read (no copy when that is possible); an H5Problem
+ * for data that are not HDF5 or are shorter than the superblock says. Shared with loadFeatures.
+ */
+export function hdf5Bytes(bytes: Uint8Array): FileBytes {
   const reason = hdf5Problem(bytes.subarray(0, SUPERBLOCK_HEADER_BYTES), bytes.byteLength);
   if (reason) problem(reason);
   // jsfive expects the superblock at offset 0 of an ArrayBuffer; HDF5 addresses count from the superblock.
