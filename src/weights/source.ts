@@ -71,17 +71,20 @@ async function downloaded(
  */
 async function bundledCopy(file: WeightsFileRef): Promise<string | undefined> {
   if (!isNode()) return undefined;
-  const [{ access }, path, { fileURLToPath }] = await Promise.all([import('node:fs/promises'), import('node:path'), import('node:url')]);
-  const packageRoot = await findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
+  const [{ access }, path] = await Promise.all([import('node:fs/promises'), import('node:path')]);
+  const packageRoot = await (packageRootOnce ??= findPackageRoot());
   const copy = packageRoot && path.join(packageRoot, 'models', file.fileName);
   if (!copy || !(await access(copy).then(() => true, () => false))) return undefined;
   return (await fileProblem(copy, file.fileName, file.hash)) === undefined ? copy : undefined;
 }
 
-/** The folder of this package's package.json, searched upwards from `dir` (dist/ when built, src/weights/ in tests). */
-async function findPackageRoot(dir: string): Promise<string | undefined> {
-  const [{ readFile }, path] = await Promise.all([import('node:fs/promises'), import('node:path')]);
-  for (let folder = dir; ; folder = path.dirname(folder)) {
+/** findPackageRoot's answer, looked up once per process: every official file asks for it. */
+let packageRootOnce: Promise<string | undefined> | undefined;
+
+/** The folder of this package's package.json, searched upwards from this module (dist/ when built, src/weights/ in tests). */
+async function findPackageRoot(): Promise<string | undefined> {
+  const [{ readFile }, path, { fileURLToPath }] = await Promise.all([import('node:fs/promises'), import('node:path'), import('node:url')]);
+  for (let folder = path.dirname(fileURLToPath(import.meta.url)); ; folder = path.dirname(folder)) {
     const name = await readFile(path.join(folder, 'package.json'), 'utf8').then((text) => (JSON.parse(text) as { name?: string }).name, () => undefined);
     if (name === PACKAGE_NAME) return folder;
     if (path.dirname(folder) === folder) return undefined;
