@@ -3,61 +3,18 @@
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import manifest from './applications/weights-manifest.json';
 import { applications, type AnyApplicationEntry } from './applications/registry';
 import { pythonFloat } from './applications/mobilenet-common';
+import { publishedFiles, type OfficialFile } from './applications/official-weights';
 import { ArgumentError, WeightsFileError } from './errors';
 import { defaultCacheDir } from './weights/download';
 import { readWeightsFileDeferred } from './weights/h5';
-import { fileProblem } from './weights/hash';
+import { fileProblem, hashAlgorithm } from './weights/hash';
 import type { WeightsFile } from './weights/types';
-
-/** One official file with the model configuration it is for. */
-export interface OfficialFile {
-  fileName: string;
-  url: string;
-  hash: string | null;
-  /** The registry name, e.g. `'MobileNet'`. */
-  model: string;
-  includeTop: boolean;
-  /** The builder options that change the weights' shapes (MobileNet's width, MobileNetV3's minimalistic). */
-  shapeOptions: { alpha?: number; minimalistic?: boolean };
-  /** The input size the file was trained at, where Keras publishes one file per size (MobileNet, V2). */
-  rows?: number;
-}
-
-interface ManifestFiles {
-  top_file: string | null;
-  top_hash: string | null;
-  notop_file: string | null;
-  notop_hash: string | null;
-}
-
-/** Every file Keras publishes, from the manifest's builder keys such as `MobileNet(alpha=0.25, rows=224)`. */
-function manifestFiles(): OfficialFile[] {
-  const entries = manifest.weights as (ManifestFiles & { builder: string; base_url: string; variants?: ManifestFiles[] })[];
-  return entries.flatMap((entry) => {
-    const [, model, args = ''] = /^(\w+)(?:\((.*)\))?$/.exec(entry.builder)!;
-    const settings = Object.fromEntries(args.split(', ').filter(Boolean).map((arg) => arg.split('=') as [string, string]));
-    const shapeOptions = {
-      ...(settings.alpha !== undefined && { alpha: Number(settings.alpha) }),
-      ...(settings.minimalistic === 'True' && { minimalistic: true }),
-    };
-    const configuration = { model: model!, shapeOptions, ...(settings.rows !== undefined && { rows: Number(settings.rows) }) };
-    return [entry, ...(entry.variants ?? [])].flatMap((files) =>
-      ([true, false] as const).flatMap((includeTop) => {
-        const fileName = includeTop ? files.top_file : files.notop_file;
-        if (fileName === null) return [];
-        const hash = includeTop ? files.top_hash : files.notop_hash;
-        return [{ fileName, url: entry.base_url + fileName, hash, includeTop, ...configuration }];
-      }),
-    );
-  });
-}
 
 /** The manifest's files and those of the models it does not list (MusicTaggerCRNN), one row per file name. */
 export const OFFICIAL_FILES: readonly OfficialFile[] = (() => {
-  const files = manifestFiles();
+  const files = publishedFiles();
   for (const [model, entry] of Object.entries(applications) as [string, AnyApplicationEntry][]) {
     for (const [includeTop, ref] of [[true, entry.weights.top], [false, entry.weights.notop]] as const) {
       if (ref && !files.some((file) => file.fileName === ref.fileName)) files.push({ ...ref, model, includeTop, shapeOptions: {} });
@@ -187,7 +144,7 @@ async function verifyCachedFile(file: string, name: string): Promise<Pick<Cached
   const official = OFFICIAL_FILES.find((candidate) => candidate.fileName === name);
   const hash = official?.hash ?? null;
   const isHdf5 = /\.(h5|hdf5)$/i.test(name);
-  const check = hash ? (hash.length === 64 ? 'sha256' : 'md5') : !isHdf5 ? 'none' : official ? 'HDF5 length and shapes' : 'HDF5 length';
+  const check = hash ? hashAlgorithm(hash) : !isHdf5 ? 'none' : official ? 'HDF5 length and shapes' : 'HDF5 length';
   if (check === 'none') return { check };
   const problem = (await fileProblem(file, name, hash)) ?? (official && !hash ? await fitProblem(file, official).catch(unreadable) : undefined);
   return problem === undefined ? { check } : { check, problem };

@@ -64,3 +64,34 @@ export function officialFile(official: OfficialWeights, includeTop: boolean): We
   }
   return ref;
 }
+
+/** One official file with the model configuration it is for. */
+export interface OfficialFile extends WeightsFileRef {
+  /** The registry name, e.g. `'MobileNet'`. */
+  model: string;
+  includeTop: boolean;
+  /** The builder options that change the weights' shapes (MobileNet's width, MobileNetV3's minimalistic). */
+  shapeOptions: { alpha?: number; minimalistic?: boolean };
+  /** The input size the file was trained at, where Keras publishes one file per size (MobileNet, V2). */
+  rows?: number;
+}
+
+/** Every file the manifest lists, with the configuration its builder key says, e.g. `MobileNet(alpha=0.25, rows=224)`. */
+export function publishedFiles(): OfficialFile[] {
+  return (manifest.weights as ManifestEntry[]).flatMap((entry) => {
+    const [, model, args = ''] = /^(\w+)(?:\((.*)\))?$/.exec(entry.builder)!;
+    const settings = Object.fromEntries(args.split(', ').filter(Boolean).map((arg) => arg.split('=') as [string, string]));
+    const shapeOptions = {
+      ...(settings.alpha !== undefined && { alpha: Number(settings.alpha) }),
+      ...(settings.minimalistic === 'True' && { minimalistic: true }),
+    };
+    const configuration = { model: model!, shapeOptions, ...(settings.rows !== undefined && { rows: Number(settings.rows) }) };
+    return [entry, ...(entry.variants ?? [])].flatMap((files) => {
+      const { top, notop } = officialFiles(entry.base_url, files);
+      return [
+        ...(top ? [{ ...top, includeTop: true, ...configuration }] : []),
+        ...(notop ? [{ ...notop, includeTop: false, ...configuration }] : []),
+      ];
+    });
+  });
+}

@@ -7,7 +7,7 @@ import { hdf5HandleProblem, hdf5Problem, SUPERBLOCK_HEADER_BYTES } from './super
 type HashAlgorithm = 'md5' | 'sha256';
 
 /** Keras's hash_algorithm='auto': 64 hex digits is sha256, anything else md5. */
-function hashAlgorithm(hash: string): HashAlgorithm {
+export function hashAlgorithm(hash: string): HashAlgorithm {
   return hash.length === 64 ? 'sha256' : 'md5';
 }
 
