@@ -6,7 +6,8 @@
 
 import { formatValue } from '../arguments';
 import { ArgumentError, DownloadError } from '../errors';
-import { bytesProblem, fileProblem } from './hash';
+import { bytesProblem, fileProblem, hashAlgorithm } from './hash';
+import { Md5 } from './md5';
 import { progressReporter, type DownloadProgress } from './progress';
 
 export type { DownloadProgress } from './progress';
@@ -99,24 +100,27 @@ export async function getFile(fname: string, origin: string, options: GetFileOpt
 /** Downloads `url` into memory (browser or Node) and checks it like `getFile` does. */
 export async function fetchBytes(url: string, options: FetchBytesOptions = {}): Promise<Uint8Array> {
   const hash = validateFileHash(options.fileHash);
+  // An md5 is computed as the bytes arrive; WebCrypto's sha256 takes the whole file at the end.
+  const md5 = hash !== null && hashAlgorithm(hash) === 'md5' ? new Md5() : undefined;
   let bytes: Uint8Array<ArrayBuffer>;
   try {
-    bytes = await downloadBytes(url, options);
+    bytes = await downloadBytes(url, options, (chunk) => md5?.update(chunk));
   } catch (error) {
     if (error instanceof ArgumentError) throw error;
     throw new DownloadError(`Could not download ${url} (${describe(error)})`);
   }
-  const problem = await bytesProblem(bytes, url.split(/[?#]/)[0]!, hash);
+  const problem = await bytesProblem(bytes, url.split(/[?#]/)[0]!, hash, md5?.digest());
   if (problem) throw new DownloadError(`Downloaded ${url}, but ${problem}`);
   return bytes;
 }
 
 /** `url`'s body in memory. Fails with a plain Error whose message says why (HTTP status, timeout, size); an ArgumentError for bad options. */
-async function downloadBytes(url: string, options: StreamOptions = {}): Promise<Uint8Array<ArrayBuffer>> {
+async function downloadBytes(url: string, options: StreamOptions = {}, onChunk?: (chunk: Uint8Array) => void): Promise<Uint8Array<ArrayBuffer>> {
   validateStreamOptions(options);
   const chunks: Uint8Array[] = [];
   await download(url, options, (chunk) => {
     chunks.push(chunk);
+    onChunk?.(chunk);
   });
   return concat(chunks);
 }
