@@ -92,6 +92,8 @@ export type { LayerWeights, WeightTensor, WeightsFile } from './weights/types';
 export { defaultCacheDir, fetchBytes, getFile } from './weights/download';
 export type { DownloadProgress, FetchBytesOptions, GetFileOptions, StreamOptions } from './weights/download';
 export { MIRROR_ENV_VAR, resolveWeightsFile } from './weights/source';
+export { BROWSER_CACHE_NAME, browserWeightsCache, fetchWeightsInBrowser } from './weights/browser-cache';
+export type { BrowserWeightsOptions } from './weights/browser-cache';
 export type { WeightsDownloadOptions, WeightsFileSource } from './weights/source';
 export { saveWeights, writeLegacyWeights } from './weights/save';
 export type { WriteLegacyWeightsOptions } from './weights/save';

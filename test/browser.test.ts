@@ -71,11 +71,11 @@ describe.skipIf(chromiumMissing)('examples/browser in headless Chromium', () => 
   async function openPage(params: Record<string, string>): Promise<{ result: PageResult; top5Names: string[] }> {
     const page = await browser.newPage();
     try {
-      await page.goto(`${server.origin}/examples/browser/?${new URLSearchParams(params)}`);
+      await page.goto(`${server.origin}/examples/browser/?${new URLSearchParams({ backend: 'cpu', ...params })}`);
       await page.waitForFunction(() => 'result' in window, null, { timeout: 60_000 });
       const result = (await page.evaluate(() => (window as unknown as { result: PageResult }).result)) as PageResult;
       expect(result.error).toBeUndefined();
-      return { result, top5Names: await page.locator('#top5 tr td:first-child').allInnerTexts() };
+      return { result, top5Names: await page.locator('#top5 .class-name').allInnerTexts() };
     } finally {
       await page.close();
     }

@@ -98,7 +98,7 @@ export async function getFile(fname: string, origin: string, options: GetFileOpt
 }
 
 /** Downloads `url` into memory (browser or Node) and checks it like `getFile` does. */
-export async function fetchBytes(url: string, options: FetchBytesOptions = {}): Promise<Uint8Array> {
+export async function fetchBytes(url: string, options: FetchBytesOptions = {}): Promise<Uint8Array<ArrayBuffer>> {
   const hash = validateFileHash(options.fileHash);
   // An md5 is computed as the bytes arrive; WebCrypto's sha256 takes the whole file at the end.
   const md5 = hash !== null && hashAlgorithm(hash) === 'md5' ? new Md5() : undefined;

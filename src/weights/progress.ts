@@ -5,6 +5,8 @@ export interface DownloadProgress {
   received: number;
   /** From Content-Length; null when the server does not say. */
   total: number | null;
+  /** True when a browser served the file from its cache (one report), not the network. */
+  fromCache?: boolean;
 }
 
 export interface ProgressReporter {
