@@ -99,14 +99,14 @@ async function withReportedCores(cores, start) {
   }
 }
 
-function describeBackend(info) {
+function describeBackend(info, { skipped: withSkipped = true } = {}) {
   const skipped = info.tried.filter((attempt) => !attempt.ok).map((attempt) => `${attempt.name}: ${attempt.reason}`);
   let text = info.backend;
   if (info.backend === 'wasm') {
     text += info.wasmMultithread ? `, ${info.threads} threads` : ', 1 thread (the page is not cross-origin isolated)';
     text += info.wasmSimd ? ', SIMD' : '';
   }
-  return skipped.length > 0 ? `${text} (skipped ${skipped.join('; ')})` : text;
+  return withSkipped && skipped.length > 0 ? `${text} (skipped ${skipped.join('; ')})` : text;
 }
 
 // ---- the form -------------------------------------------------------------------------------
@@ -217,7 +217,7 @@ async function run() {
       timings: { buildMs: built.buildMs, ...timings },
     };
     renderInfo(window.result);
-    show(`${modelName} on ${describeBackend(backendInfo)}`, 'done');
+    show(`${modelName} on ${describeBackend(backendInfo, { skipped: false })}`, 'done');
   } catch (error) {
     window.result = { error: String(error?.stack ?? error), message: String(error?.message ?? error) };
     show(`${error?.name ?? 'Error'}: ${error?.message ?? error}`, 'error');

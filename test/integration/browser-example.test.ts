@@ -100,6 +100,20 @@ describe.skipIf(!existsSync(CHROMIUM))('the example page (examples/browser) in h
         expect(relativeError(result.values, kerasFeatures.images[name]!.features.values), name).toBeLessThan(1e-4);
       }
 
+      // A weights file dropped on the page is used instead of the official one (the same file here, so Keras's numbers).
+      const weightRequestsBefore = weightRequests().length;
+      await page.evaluate(async () => {
+        delete (window as { result?: unknown }).result;
+        const bytes = await (await fetch('/test/data/weights/mobilenet_2_5_224_tf_no_top.h5')).arrayBuffer();
+        const dataTransfer = new DataTransfer();
+        dataTransfer.items.add(new File([bytes], 'my-weights.h5'));
+        document.getElementById('drop')!.dispatchEvent(new DragEvent('drop', { dataTransfer, bubbles: true, cancelable: true }));
+      });
+      const dropped = await pageResult(page);
+      expect(dropped).toMatchObject({ weights: 'my-weights.h5', weightsFromCache: false });
+      expect(relativeError(dropped.values, kerasFeatures.images['dog.jpg']!.features.values)).toBeLessThan(1e-4);
+      expect(weightRequests().length).toBe(weightRequestsBefore);
+
       // Cross-origin isolated by serve.ts's COOP/COEP, so tfjs ran its threaded SIMD binary with a pool of threads.
       const cores = await page.evaluate(() => navigator.hardwareConcurrency);
       expect(first).toMatchObject({ backend: 'wasm', crossOriginIsolated: true, wasmMultithread: true });
