@@ -116,12 +116,13 @@ async function firstFile(files: string[]): Promise<{ file: string; size: number 
 
 /** A 404 that says where the file belongs, and, for an official weights file, where Keras publishes it. */
 function notFound(path: string, prefix: string, folders: string[]): string {
+  const where = folders.length === 1 ? folders[0] : `one of ${folders.join(', ')}`;
+  if (prefix !== '/models/') return `No file at ${path}: this server serves ${prefix} from ${where}.`;
   const name = path.slice(prefix.length);
   const official = publishedFiles().find((file) => file.fileName === name);
-  const where = folders.length === 1 ? folders[0] : `one of ${folders.join(', ')}`;
   return (
-    `No file at ${path}: this server serves ${prefix} from ${where}. Put ${name || 'the file'} there` +
-    (official ? ` (Keras publishes it at ${official.url}), or start the server with --models <a folder that has it>.` : '.')
+    `No file at ${path}: this server serves ${prefix} from ${where}. Put ${name} there` +
+    `${official ? ` (Keras publishes it at ${official.url})` : ''}, or start the server with --models <a folder that has it>.`
   );
 }
 
@@ -147,13 +148,14 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const official = publishedFiles().filter((file) => !file.shapeOptions.minimalistic);
   const configurations: string[] = [];
   for (const folder of modelFolders) {
-    const names = (await readdir(folder).catch(() => [] as string[])).filter((name) => /\.(h5|hdf5|keras)$/i.test(name)).sort();
-    console.log(`  ${folder}: ${names.length === 0 ? 'no weight files' : names.join(', ')}`);
+    const listing = await readdir(folder).catch(() => undefined);
+    const names = (listing ?? []).filter((name) => /\.(h5|hdf5|keras)$/i.test(name)).sort();
+    console.log(`  ${folder}: ${listing === undefined ? 'no such folder' : names.length === 0 ? 'no weight files' : names.join(', ')}`);
     for (const name of names) {
       const file = official.find((candidate) => candidate.fileName === name);
       if (file && !configurations.some((line) => line.includes(name))) configurations.push(`${origin}${PAGE}?${pageQuery(file)}  (${name})`);
     }
   }
-  console.log(`Open ${origin}${PAGE} (MobileNet α=0.25 at 128×128 with the bundled weights, as ${PAGE}?${pageQuery({ model: 'MobileNet', includeTop: true, shapeOptions: { alpha: 0.25 }, rows: 128 })}).`);
+  console.log(`Open ${origin}${PAGE}: MobileNet α=0.25 at 128×128 with the bundled ${join(BUNDLED_MODELS, 'mobilenet_2_5_128_tf.h5')}.`);
   if (configurations.length > 0) console.log(`The official files found there open as:\n  ${configurations.join('\n  ')}`);
 }

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -198,6 +199,45 @@ describe.skipIf(!existsSync(CHROMIUM))('the example page (examples/browser) in h
       );
     } finally {
       await context.close();
+    }
+  });
+
+  it('prints addresses that work, and names the folders it serves, when started from the command line', async () => {
+    const serveTs = here('../../examples/browser/serve.ts');
+    const tsx = here('../../node_modules/.bin/tsx');
+    const child = spawn(tsx, [serveTs, '--port', '0', '--models', here('../data/weights')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      let output = '';
+      child.stdout.setEncoding('utf8');
+      await new Promise<void>((done, fail) => {
+        child.stdout.on('data', (text: string) => {
+          output += text;
+          if (/open as:\n(.*\n){2}/.test(output)) done();
+        });
+        child.once('exit', (code) => fail(new Error(`serve.ts exited (${code}) after printing:\n${output}`)));
+      });
+      const origin = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)![1]!;
+      expect(output).toContain(`  ${here('../data/weights').replace(/\/$/, '')}: mobilenet_2_5_224_tf_no_top.h5\n`);
+      const addresses = [...output.matchAll(/(http:\/\/127\.0\.0\.1:\d+\/examples\/browser\/\S*)/g)].map(([, url]) => url!.replace(/:$/, ''));
+      expect(addresses).toEqual([
+        `${origin}/examples/browser/`,
+        `${origin}/examples/browser/?model=MobileNet&alpha=0.25&size=224&top=0`,
+        `${origin}/examples/browser/?model=MobileNet&alpha=0.25&size=128`,
+      ]);
+      const context = await browser.newContext();
+      try {
+        for (const address of addresses) {
+          const page = await context.newPage();
+          await page.goto(`${address}${address.includes('?') ? '&' : '?'}backend=wasm`);
+          const result = await pageResult(page);
+          expect(result.error, address).toBeUndefined();
+          expect(result.shape, address).toEqual(address.includes('top=0') ? [1, 256] : [1, 1000]);
+        }
+      } finally {
+        await context.close();
+      }
+    } finally {
+      child.kill();
     }
   });
 
