@@ -35,7 +35,16 @@ let running = Promise.resolve();
 async function start() {
   fillForm();
   backendInfo = await startBackend(setting('backend'));
-  for (const id of ['model', 'alpha', 'size', 'top']) $(id).addEventListener('change', () => { if (id === 'model') fillModelOptions(); saveState(); rerun(); });
+  for (const id of ['model', 'alpha', 'size', 'top']) {
+    $(id).addEventListener('change', () => {
+      if (id === 'model') fillModelOptions();
+      // Other options need other weights: the official file for them, until a file is chosen again.
+      chosen.weights = null;
+      $('weights-file').value = '';
+      saveState();
+      rerun();
+    });
+  }
   $('backend').addEventListener('change', () => { saveState(); location.reload(); });
   $('image-file').addEventListener('change', (event) => { const [file] = event.target.files; if (file) chooseImage(file); });
   $('weights-file').addEventListener('change', (event) => { const [file] = event.target.files; if (file) chooseWeights(file); });
@@ -43,10 +52,11 @@ async function start() {
     await browserWeightsCache.clear();
     show('The browser cache of weights is empty: the next model downloads its file again.', 'done');
   });
+  // Anywhere on the page: a file dropped elsewhere would make the browser open it instead.
   const drop = $('drop');
-  drop.addEventListener('dragover', (event) => { event.preventDefault(); drop.classList.add('over'); });
-  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-  drop.addEventListener('drop', (event) => {
+  document.addEventListener('dragover', (event) => { event.preventDefault(); drop.classList.add('over'); });
+  document.addEventListener('dragleave', (event) => { if (event.relatedTarget === null) drop.classList.remove('over'); });
+  document.addEventListener('drop', (event) => {
     event.preventDefault();
     drop.classList.remove('over');
     for (const file of event.dataTransfer.files) (/\.(h5|hdf5)$/i.test(file.name) ? chooseWeights : chooseImage)(file);

@@ -22,9 +22,10 @@ export async function fetchWeightsInBrowser(url: string, options: BrowserWeights
   const hash = options.fileHash ?? null;
   const name = key.split(/[?#]/)[0]!;
   const cache = options.browserCache === false ? undefined : await openCache();
-  const stored = await cache?.match(key).catch(() => undefined);
+  // Storage that cannot be read counts as no copy.
+  const stored = await cache?.match(key).then((response) => response?.arrayBuffer()).catch(() => undefined);
   if (stored) {
-    const bytes = new Uint8Array(await stored.arrayBuffer());
+    const bytes = new Uint8Array(stored);
     if ((await bytesProblem(bytes, name, hash)) === undefined) {
       options.onProgress?.({ url: key, received: bytes.byteLength, total: bytes.byteLength, fromCache: true });
       return bytes;
