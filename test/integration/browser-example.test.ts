@@ -136,6 +136,10 @@ describe.skipIf(!existsSync(CHROMIUM))('the example page (examples/browser) in h
       expect(first.weights).toBe(`${server.origin}/models/mobilenet_2_5_128_tf.h5`);
       expect(first.weightsFromCache).toBe(false);
       expect(weightRequests()).toContain('200 /models/mobilenet_2_5_128_tf.h5');
+      // The progress bar ends full, at the file's size.
+      const size = readFileSync(here('../../models/mobilenet_2_5_128_tf.h5')).byteLength;
+      expect(await page.locator('#progress').evaluate((bar: HTMLProgressElement) => [bar.value, bar.max])).toEqual([size, size]);
+      expect(await page.locator('#progress-text').innerText()).toBe('mobilenet_2_5_128_tf.h5: 2.1 / 2.1 MB');
 
       for (const name of ['dog.jpg', 'elephant.jpg']) {
         const result = await chooseImage(page, `${IMAGES}${name}`);
@@ -190,6 +194,14 @@ describe.skipIf(!existsSync(CHROMIUM))('the example page (examples/browser) in h
       expect(status).toContain(`Could not download ${url} (HTTP 404 Not Found)`);
       expect(status).toContain(`Keras publishes it at ${official}: download it once and put it at ${url}`);
       expect(await page.locator('#status').getAttribute('data-state')).toBe('error');
+
+      // A weights URL given to the page (not an official file): what to serve there, or what to pass instead.
+      const { page: given } = await open(context, { backend: 'wasm', weights: '/models/my-weights.h5' });
+      expect(await given.locator('#status').innerText()).toBe(
+        `DownloadError: Could not download ${server.origin}/models/my-weights.h5 (HTTP 404 Not Found). Serve my-weights.h5 at ` +
+          "that URL (put it in the folder your web server serves there), or pass another URL, or the file's bytes " +
+          '(`new Uint8Array(await file.arrayBuffer())` for a chosen File), as the weights',
+      );
 
       const response = await fetch(url);
       expect(response.status).toBe(404);
