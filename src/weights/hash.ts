@@ -2,7 +2,7 @@
 // Keras publishes without a hash, the length the superblock records. Works in browsers too (bytes), and
 // on files in Node, read in chunks so that large files are never whole in memory.
 
-import { md5Hex } from './md5';
+import { md5Hex, toHex } from './md5';
 import { hdf5HandleProblem, hdf5Problem, SUPERBLOCK_HEADER_BYTES } from './superblock';
 
 type HashAlgorithm = 'md5' | 'sha256';
@@ -69,8 +69,4 @@ export async function bytesProblem(bytes: Uint8Array<ArrayBuffer>, name: string,
 async function hashBytes(bytes: Uint8Array<ArrayBuffer>, algorithm: HashAlgorithm): Promise<string> {
   if (algorithm === 'md5') return md5Hex(bytes);
   return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)));
-}
-
-function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }

@@ -50,7 +50,7 @@ export class Md5 {
     }
     const digest = new DataView(new ArrayBuffer(16));
     this.state.forEach((word, i) => digest.setInt32(4 * i, word, true));
-    return Array.from(new Uint8Array(digest.buffer), (b) => b.toString(16).padStart(2, '0')).join('');
+    return toHex(new Uint8Array(digest.buffer));
   }
 
   private blocks(view: DataView): void {
@@ -95,4 +95,9 @@ export class Md5 {
 /** The md5 of `bytes` as 32 lowercase hex digits. */
 export function md5Hex(bytes: Uint8Array): string {
   return new Md5().update(bytes).digest();
+}
+
+/** Bytes as lowercase hex digits, as digests are written. */
+export function toHex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
