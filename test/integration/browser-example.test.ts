@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,13 +52,20 @@ const kerasTop5 = (JSON.parse(readFileSync(here('../fixtures/keras-ref/real/mobi
 describe.skipIf(!existsSync(CHROMIUM))('the example page (examples/browser) in headless Chromium', () => {
   let server: RunningServer;
   let browser: Browser;
+  /** Served as /data/: files made for a test. */
+  const data = mkdtempSync(join(tmpdir(), 'keras-browser-example-'));
   /** Every request the server answered, as `<status> <path>`. */
   const requests: string[] = [];
   const weightRequests = () => requests.filter((request) => request.includes(' /models/'));
 
   beforeAll(async () => {
     // /models/ serves test/data/weights (MobileNet α=0.25 without its top, 224), then the bundled models/ (with it, 128).
-    server = await serve({ port: 0, modelsDir: here('../data/weights'), onRequest: (path, status) => requests.push(`${status} ${path}`) });
+    server = await serve({
+      port: 0,
+      modelsDir: here('../data/weights'),
+      mounts: { '/data/': data },
+      onRequest: (path, status) => requests.push(`${status} ${path}`),
+    });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--disable-background-networking', '--disable-component-update', '--no-first-run'],
@@ -65,6 +74,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the example page (examples/browser) in h
   afterAll(async () => {
     await browser?.close();
     await server?.close();
+    rmSync(data, { recursive: true, force: true });
   });
 
   /** Opens the page with `query` in `context` and waits for its first result. */
@@ -316,6 +326,23 @@ describe.skipIf(!existsSync(CHROMIUM))('the example page (examples/browser) in h
         expect(repaired).toMatchObject({ length: file.byteLength, kept: true });
         expect(repaired.reports.at(-1)!.fromCache).toBeUndefined();
         expect(count()).toBe(requested + 1);
+
+        // A builder checks an official file against the md5 Keras publishes for it (ResNet50's, here a file that is not it).
+        const resnet = 'resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5';
+        copyFileSync(here('../data/weights/mobilenet_2_5_224_tf_no_top.h5'), join(data, resnet));
+        const built = await page.evaluate(async (name) => {
+          const { browserWeightsCache, resnet50 } = (window as unknown as { kerasApplications: Package }).kerasApplications;
+          const outcome = await resnet50({ includeTop: false, weightsBaseUrl: '/data/' }).then(
+            () => 'built',
+            (error: Error) => `${error.name}: ${error.message}`,
+          );
+          return { outcome, kept: await browserWeightsCache.has(`/data/${name}`) };
+        }, resnet);
+        expect(built.outcome).toContain(
+          `DownloadError: Downloaded ${server.origin}/data/${resnet}, but its md5 is ${md5}, but 4d473c1dd8becc155b73f8504c6f6626 was expected`,
+        );
+        expect(built.outcome).toContain(`Keras publishes it at https://storage.googleapis.com/tensorflow/keras-applications/resnet/${resnet}`);
+        expect(built.kept).toBe(false);
 
         // browserCache: false downloads every time and keeps nothing.
         await page.evaluate(() => (window as unknown as { kerasApplications: Package }).kerasApplications.browserWeightsCache.clear());
