@@ -22,6 +22,7 @@ if (chromiumMissing) console.warn(`browser.test.ts skipped: no ${CHROMIUM} (apt-
 interface PageResult {
   error?: string;
   backend: string;
+  weights: string | null;
   shape: number[];
   values: number[];
   top5: { classId: string; className: string; probability: number }[] | null;
@@ -81,18 +82,19 @@ describe.skipIf(chromiumMissing)('examples/browser in headless Chromium', () => 
     }
   }
 
-  it("gives Keras's MobileNet α=0.25 features for a real JPEG with the official weights", async () => {
+  it("gives Keras's MobileNet α=0.25 features for a real JPEG with the official weights, found by alpha and size", async () => {
     const keras = JSON.parse(readFileSync(here('fixtures/keras-ref/real/mobilenet_025_features.json'), 'utf8')) as {
       images: Record<string, { features: { values: number[] } }>;
     };
     const elephant = keras.images['elephant.jpg']!;
     const { result } = await openPage({
       model: 'MobileNet',
+      // No weights URL: the builder picks the official file for alpha 0.25 at 224 without the top, under /models/.
       options: JSON.stringify({ alpha: 0.25, includeTop: false, pooling: 'avg' }),
-      weights: '/models/mobilenet_2_5_224_tf_no_top.h5',
       image: '/test/data/images/elephant.jpg', // decoded by Chromium, resized as load_img(target_size=(224, 224))
     });
     expect(result.backend).toBe('cpu');
+    expect(result.weights).toBe(`${server.origin}/models/mobilenet_2_5_224_tf_no_top.h5`);
     expect(result.shape).toEqual([1, 256]);
     expect(relativeError(result.values, elephant.features.values)).toBeLessThan(1e-4);
   });
