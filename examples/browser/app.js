@@ -230,7 +230,11 @@ async function run() {
     show(`${modelName} on ${describeBackend(backendInfo, { skipped: false })}`, 'done');
   } catch (error) {
     window.result = { error: String(error?.stack ?? error), message: String(error?.message ?? error) };
-    show(`${error?.name ?? 'Error'}: ${error?.message ?? error}`, 'error');
+    // The example server's side of a file missing under /models/.
+    const hint = error?.name === 'DownloadError' && String(error.message).includes(MODELS_URL)
+      ? '\nWith examples/browser/serve.ts: put the file in a folder it serves as /models/ (it lists them when it starts), or restart it with --models <a folder that has it>.'
+      : '';
+    show(`${error?.name ?? 'Error'}: ${error?.message ?? error}${hint}`, 'error');
     $('top5').replaceChildren();
   }
 }

@@ -210,7 +210,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the example page (examples/browser) in h
       expect(await given.locator('#status').innerText()).toBe(
         `DownloadError: Could not download ${server.origin}/models/my-weights.h5 (HTTP 404 Not Found). Serve my-weights.h5 at ` +
           "that URL (put it in the folder your web server serves there), or pass another URL, or the file's bytes " +
-          '(`new Uint8Array(await file.arrayBuffer())` for a chosen File), as the weights',
+          '(`new Uint8Array(await file.arrayBuffer())` for a chosen File), as the weights\nWith examples/browser/serve.ts: put the ' +
+          'file in a folder it serves as /models/ (it lists them when it starts), or restart it with --models <a folder that has it>.',
       );
 
       const response = await fetch(url);
