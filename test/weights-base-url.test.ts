@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve, type RunningServer } from '../examples/browser/serve';
 import { publishedFiles } from '../src/applications/official-weights';
-import { ArgumentError, DownloadError, mobilenet, resolveWeightsFile } from '../src/index';
+import { ArgumentError, DownloadError, fetchWeightsInBrowser, mobilenet, resolveWeightsFile } from '../src/index';
 
 // `weightsBaseUrl`: official files fetched by their Keras names from a folder URL instead of Keras's host (the way a
 // page fetches them from its own site); in Node they still land in the Keras cache, checked as official files are.
@@ -39,6 +39,18 @@ describe('weightsBaseUrl', () => {
     const error = await resolveWeightsFile(official('mobilenet_5_0_160_tf.h5'), { weightsBaseUrl: `${server.origin}/models/`, cacheDir }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DownloadError);
     expect((error as Error).message).toContain(`Could not download mobilenet_5_0_160_tf.h5 from ${server.origin}/models/mobilenet_5_0_160_tf.h5 (HTTP 404 Not Found)`);
+  });
+
+  it('fetchWeightsInBrowser outside a page: an absolute URL is fetched each time (no Cache API), a relative one is refused', async () => {
+    const before = requests.length;
+    for (let i = 0; i < 2; i++) {
+      const bytes = await fetchWeightsInBrowser(`${server.origin}/models/mobilenet_2_5_224_tf_no_top.h5`);
+      expect(Buffer.from(bytes).equals(readFileSync(join(WEIGHTS, 'mobilenet_2_5_224_tf_no_top.h5')))).toBe(true);
+    }
+    expect(requests.slice(before)).toEqual(Array(2).fill('200 /models/mobilenet_2_5_224_tf_no_top.h5'));
+    await expect(fetchWeightsInBrowser('/models/mobilenet_2_5_224_tf_no_top.h5')).rejects.toThrow(
+      new ArgumentError('The weights URL "/models/mobilenet_2_5_224_tf_no_top.h5" is not a URL (a relative one needs a page to resolve it against)'),
+    );
   });
 
   it('refuses a value that is not an http(s) folder URL, and a browserCache that is not a boolean', async () => {

@@ -1,6 +1,7 @@
 // Weights in a browser: downloaded once and kept between page loads in the Cache API (as transformers.js keeps its
 // models), checked against Keras's hash, or the HDF5 length where Keras publishes none, before they are stored and
 // again before a stored copy is used. Node keeps its downloads in the Keras cache folder instead (download.ts).
+import { ArgumentError } from '../errors';
 import { fetchBytes, type FetchBytesOptions } from './download';
 import { bytesProblem } from './hash';
 
@@ -21,7 +22,8 @@ export async function fetchWeightsInBrowser(url: string, options: BrowserWeights
   const key = absoluteUrl(url);
   const hash = options.fileHash ?? null;
   const name = key.split(/[?#]/)[0]!;
-  const cache = options.browserCache === false ? undefined : await openCache();
+  // The Cache API keeps http(s) responses only (not blob: or data: URLs).
+  const cache = options.browserCache === false || !/^https?:/i.test(key) ? undefined : await openCache();
   // Storage that cannot be read counts as no copy.
   const stored = await cache?.match(key).then((response) => response?.arrayBuffer()).catch(() => undefined);
   if (stored) {
@@ -71,5 +73,9 @@ async function openCache(): Promise<Cache | undefined> {
 
 /** `url` resolved against the page, so that `/models/x.h5` and `models/x.h5` share one entry. */
 function absoluteUrl(url: string): string {
-  return new URL(url, globalThis.location?.href).href;
+  try {
+    return new URL(url, globalThis.location?.href).href;
+  } catch {
+    throw new ArgumentError(`The weights URL ${JSON.stringify(url)} is not a URL (a relative one needs a page to resolve it against)`);
+  }
 }
