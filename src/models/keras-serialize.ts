@@ -212,21 +212,6 @@ const LAYERS: Record<string, LayerSpec> = {
   Reshape: { build: false, config: (_, tfjs) => ({ target_shape: tfjs.targetShape }) },
   Dropout: { build: false, config: (_, tfjs) => ({ rate: tfjs.rate, seed: tfjs.seed ?? null, noise_shape: tfjs.noiseShape ?? null }) },
   Rescaling: { build: true, config: (_, tfjs) => ({ scale: tfjs.scale, offset: tfjs.offset }) },
-  Resizing: {
-    build: true,
-    config: (_, tfjs) => ({
-      ...CHANNELS_LAST,
-      height: tfjs.height,
-      width: tfjs.width,
-      interpolation: tfjs.interpolation,
-      crop_to_aspect_ratio: tfjs.cropToAspectRatio,
-      pad_to_aspect_ratio: false,
-      fill_mode: 'constant',
-      fill_value: 0,
-      antialias: false,
-    }),
-  },
-  CenterCrop: { build: true, config: (_, tfjs) => ({ ...CHANNELS_LAST, height: tfjs.height, width: tfjs.width }) },
   Normalization: {
     build: true,
     config: (layer) => ({

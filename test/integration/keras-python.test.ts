@@ -1,0 +1,102 @@
+// The direct proof that Python opens what saveKerasModel writes: real Keras 3's `keras.models.load_model` loads
+// our .keras files and computes the outputs tfjs computes for the model we saved. Runs only where a Python with
+// Keras is at hand: KERAS_PYTHON, or the venv at /tmp/kerasref-venv (KERAS_BACKEND defaults to jax); skipped
+// elsewhere, CI included.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBackend } from '../../src/backend';
+import { loadKerasModel, mobilenet, resnet50, saveKerasModel, withNewHead } from '../../src/index';
+import { uniform } from '../helpers/generator';
+import { relativeError } from '../helpers/keras-ref';
+
+const python = process.env.KERAS_PYTHON ?? ['/tmp/kerasref-venv/bin/python'].find((candidate) => existsSync(candidate));
+const REF = 'test/fixtures/keras-ref/models';
+
+/** Loads argv[1] with keras.models.load_model and prints its outputs on the inputs in argv[2] (JSON). */
+const PREDICT = `
+import json, sys
+import numpy as np
+import keras
+model = keras.models.load_model(sys.argv[1])
+inputs = [np.asarray(i['data'], dtype='float32').reshape(i['shape']) for i in json.load(open(sys.argv[2]))]
+outputs = model.predict(inputs if len(inputs) > 1 else inputs[0], verbose=0)
+outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+print(json.dumps({'keras_version': keras.__version__, 'outputs': [np.asarray(o).ravel().tolist() for o in outputs]}))
+`;
+
+interface Case {
+  name: string;
+  model: () => Promise<tfl.LayersModel>;
+  inputs: () => { shape: number[]; data: Float32Array }[];
+}
+
+const referenceCase = (name: string): Case => ({
+  name,
+  model: () => loadKerasModel(`${REF}/${name}.keras`),
+  inputs: () => {
+    const ref = JSON.parse(readFileSync(`${REF}/${name}.json`, 'utf8')) as { inputs: { shape: number[]; generator: { seed: string; lo: number; hi: number } }[] };
+    return ref.inputs.map(({ shape, generator: { seed, lo, hi } }) => ({ shape, data: uniform(seed, shape, lo, hi) }));
+  },
+});
+
+const imageInput = (size: number) => (): { shape: number[]; data: Float32Array }[] => [
+  { shape: [2, size, size, 3], data: uniform('input/image', [2, size, size, 3], -1, 1) },
+];
+
+const CASES: Case[] = [
+  ...['functional_multi', 'sequential_aug', 'mobilenetv2_head'].map(referenceCase),
+  {
+    name: 'mobilenet α=0.25 128 no top + withNewHead',
+    model: async () => withNewHead(await mobilenet({ alpha: 0.25, inputShape: [128, 128, 3], includeTop: false, weights: null }), { classes: 5, dropout: 0.2 }),
+    inputs: imageInput(128),
+  },
+  {
+    name: 'resnet50 64×64 no top, avg pooling',
+    model: () => resnet50({ includeTop: false, inputShape: [64, 64, 3], pooling: 'avg', weights: null }),
+    inputs: imageInput(64),
+  },
+];
+
+describe.skipIf(python === undefined)(`Python's keras.models.load_model opens our .keras files${python ? ` (${python})` : ' (skipped: no Python with Keras)'}`, () => {
+  let dir: string;
+  beforeAll(async () => {
+    await ensureBackend();
+    dir = mkdtempSync(join(tmpdir(), 'keras-python-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.each(CASES)('$name: the same outputs within 1e-4 relative', async ({ name, model: build, inputs: makeInputs }) => {
+    const model = await build();
+    const path = join(dir, 'model.keras');
+    const started = performance.now();
+    await saveKerasModel(model, path);
+    const saveSeconds = (performance.now() - started) / 1000;
+    const inputs = makeInputs();
+    const inputFile = join(dir, 'inputs.json');
+    writeFileSync(inputFile, JSON.stringify(inputs.map(({ shape, data }) => ({ shape, data: Array.from(data) }))));
+    const tensors = inputs.map(({ shape, data }) => tf.tensor(data, shape));
+    const predicted = model.predict(tensors.length === 1 ? tensors[0]! : tensors);
+    const ours = await Promise.all((Array.isArray(predicted) ? predicted : [predicted]).map((tensor) => tensor.data()));
+    const keras = JSON.parse(
+      execFileSync(python!, ['-c', PREDICT, path, inputFile], {
+        encoding: 'utf8',
+        env: { ...process.env, KERAS_BACKEND: process.env.KERAS_BACKEND ?? 'jax' },
+        maxBuffer: 64 * 2 ** 20,
+      }),
+    ) as { keras_version: string; outputs: number[][] };
+    expect(keras.outputs).toHaveLength(ours.length);
+    keras.outputs.forEach((expected, i) => {
+      const error = relativeError(ours[i]!, expected);
+      console.log(`${name}: output ${i} max relative error ${error.toExponential(2)} (Keras ${keras.keras_version}); saved in ${saveSeconds.toFixed(2)} s`);
+      expect(ours[i]!.length).toBe(expected.length);
+      expect(error).toBeLessThan(1e-4);
+    });
+    tf.dispose([...tensors, ...(Array.isArray(predicted) ? predicted : [predicted])]);
+    model.dispose();
+  });
+});
