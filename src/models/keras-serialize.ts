@@ -83,8 +83,6 @@ function activation(name: unknown, describe: string): string {
 type Layer = tfl.layers.Layer & Record<string, unknown>;
 
 interface LayerSpec {
-  /** Keras's class, when not the tfjs class name. */
-  kerasClass?: string;
   module?: string;
   registeredName?: string;
   /** Keras records `build_config` for the layers whose class defines `build`. */
@@ -94,7 +92,8 @@ interface LayerSpec {
   config(layer: Layer, tfjs: Json, describe: string): Json;
 }
 
-const noRegularizers = (...names: string[]): Json => Object.fromEntries(names.map((name) => [name, null]));
+/** Options only `null` is written for: regularizers, constraints, quantization (tfjs models have none). */
+const nulls = (...names: string[]): Json => Object.fromEntries(names.map((name) => [name, null]));
 
 function convOptions(tfjs: Json): Json {
   return {
@@ -115,7 +114,7 @@ const LAYERS: Record<string, LayerSpec> = {
       use_bias: tfjs.useBias,
       kernel_initializer: initializer(layer.kernelInitializer as TfjsInitializer, describe),
       bias_initializer: initializer(layer.biasInitializer as TfjsInitializer, describe),
-      ...noRegularizers('kernel_regularizer', 'bias_regularizer', 'kernel_constraint', 'bias_constraint', 'quantization_config'),
+      ...nulls('kernel_regularizer', 'bias_regularizer', 'kernel_constraint', 'bias_constraint', 'quantization_config'),
     }),
   },
   Conv2D: {
@@ -128,7 +127,7 @@ const LAYERS: Record<string, LayerSpec> = {
       use_bias: tfjs.useBias,
       kernel_initializer: initializer(layer.kernelInitializer as TfjsInitializer, describe),
       bias_initializer: initializer(layer.biasInitializer as TfjsInitializer, describe),
-      ...noRegularizers('kernel_regularizer', 'bias_regularizer', 'activity_regularizer', 'kernel_constraint', 'bias_constraint'),
+      ...nulls('kernel_regularizer', 'bias_regularizer', 'activity_regularizer', 'kernel_constraint', 'bias_constraint'),
     }),
   },
   DepthwiseConv2D: {
@@ -140,7 +139,7 @@ const LAYERS: Record<string, LayerSpec> = {
       use_bias: tfjs.useBias,
       depthwise_initializer: initializer(layer.depthwiseInitializer as TfjsInitializer, describe),
       bias_initializer: initializer(layer.biasInitializer as TfjsInitializer, describe),
-      ...noRegularizers('depthwise_regularizer', 'bias_regularizer', 'activity_regularizer', 'depthwise_constraint', 'bias_constraint'),
+      ...nulls('depthwise_regularizer', 'bias_regularizer', 'activity_regularizer', 'depthwise_constraint', 'bias_constraint'),
     }),
   },
   SeparableConv2D: {
@@ -155,7 +154,7 @@ const LAYERS: Record<string, LayerSpec> = {
       depthwise_initializer: initializer(layer.depthwiseInitializer as TfjsInitializer, describe),
       pointwise_initializer: initializer(layer.pointwiseInitializer as TfjsInitializer, describe),
       bias_initializer: initializer(layer.biasInitializer as TfjsInitializer, describe),
-      ...noRegularizers(
+      ...nulls(
         'depthwise_regularizer', 'pointwise_regularizer', 'bias_regularizer', 'activity_regularizer',
         'depthwise_constraint', 'pointwise_constraint', 'bias_constraint',
       ),
@@ -174,7 +173,7 @@ const LAYERS: Record<string, LayerSpec> = {
       gamma_initializer: initializer(layer.gammaInitializer as TfjsInitializer, describe),
       moving_mean_initializer: initializer(layer.movingMeanInitializer as TfjsInitializer, describe),
       moving_variance_initializer: initializer(layer.movingVarianceInitializer as TfjsInitializer, describe),
-      ...noRegularizers('beta_regularizer', 'gamma_regularizer', 'beta_constraint', 'gamma_constraint'),
+      ...nulls('beta_regularizer', 'gamma_regularizer', 'beta_constraint', 'gamma_constraint'),
       synchronized: false,
       renorm: false,
       renorm_clipping: null,
@@ -191,7 +190,7 @@ const LAYERS: Record<string, LayerSpec> = {
       rms_scaling: false,
       beta_initializer: initializer(layer.betaInitializer as TfjsInitializer, describe),
       gamma_initializer: initializer(layer.gammaInitializer as TfjsInitializer, describe),
-      ...noRegularizers('beta_regularizer', 'gamma_regularizer', 'beta_constraint', 'gamma_constraint'),
+      ...nulls('beta_regularizer', 'gamma_regularizer', 'beta_constraint', 'gamma_constraint'),
     }),
   },
   ReLU: { build: false, config: (_, tfjs) => ({ max_value: tfjs.maxValue ?? null, negative_slope: 0, threshold: 0 }) },
@@ -243,8 +242,9 @@ function layerNormalizationAxes(layer: Layer, axis: unknown): number[] {
 
 /** The random augmentation layers load as InferenceIdentity; Keras's options come back from the loaded file. */
 const AUGMENTATION: LayerSpec = { build: true, config: () => ({}) };
+const AUGMENTATION_CLASSES = ['RandomFlip', 'RandomRotation', 'RandomZoom', 'RandomTranslation', 'RandomContrast', 'RandomBrightness'];
 
-const CLASS_NAMES = [...Object.keys(LAYERS), 'InputLayer', 'Functional', 'Sequential', 'Random* augmentation layers loaded by loadKerasModel'];
+const CLASS_NAMES = [...Object.keys(LAYERS), 'InputLayer', 'Functional', 'Sequential', `${AUGMENTATION_CLASSES.join(', ')} loaded by loadKerasModel`];
 
 /** The Keras config (`config.json`) of `model`. */
 export function kerasModelConfig(model: tfl.LayersModel): Json {
@@ -313,9 +313,8 @@ function layerEntry(layer: tfl.layers.Layer, context: Context): Json {
   const { spec, kerasClass } = specOf(layer);
   const describe = `Layer '${layer.name}' (${kerasClass})`;
   const tfjs = layer.getConfig() as Json;
-  const own = kerasClass === 'InferenceIdentity' ? {} : spec.config(layer as Layer, tfjs, describe);
+  const own = spec.config(layer as Layer, tfjs, describe);
   const config: Json = { name: layer.name, trainable: layer.trainable, dtype: dtypePolicy(context), ...own };
-  // Options tfjs has no place for come from the file the layer was loaded from.
   // What tfjs has no place for comes from the file the layer was loaded from: a random augmentation layer's
   // options, and the initialisers (the loader leaves them out: they do not change a loaded layer's outputs).
   const origin = kerasOrigin(layer)?.config;
@@ -340,19 +339,17 @@ export function kerasClassOf(layer: tfl.layers.Layer): string {
 
 function specOf(layer: tfl.layers.Layer): { spec: LayerSpec; kerasClass: string } {
   const className = layer.getClassName();
-  if (layer instanceof InferenceIdentity) {
-    if (!kerasOrigin(layer)) {
-      throw new UnsupportedModelError(`Layer '${layer.name}' (${layer.kerasClassName}) was not loaded from a Keras file: its Keras options are unknown.`);
-    }
-    return { spec: AUGMENTATION, kerasClass: layer.kerasClassName };
+  const kerasClass = layer instanceof InferenceIdentity ? layer.kerasClassName : className;
+  if (layer instanceof InferenceIdentity && AUGMENTATION_CLASSES.includes(kerasClass) && kerasOrigin(layer)) {
+    return { spec: AUGMENTATION, kerasClass };
   }
-  const spec = LAYERS[className];
+  const spec = layer instanceof InferenceIdentity ? undefined : LAYERS[className];
   if (!spec) {
     throw new UnsupportedModelError(
-      `Layer '${layer.name}' (${className}): saveKerasModel has no Keras 3 class for it. Supported: ${CLASS_NAMES.join(', ')}.`,
+      `Layer '${layer.name}' (${kerasClass}): saveKerasModel has no Keras 3 class for it. Supported: ${CLASS_NAMES.join(', ')}.`,
     );
   }
-  return { spec, kerasClass: spec.kerasClass ?? className };
+  return { spec, kerasClass };
 }
 
 /** Shapes of the tensors of the layer's first call (what Keras builds it with), None as null. */
