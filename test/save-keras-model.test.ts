@@ -14,7 +14,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBackend } from '../src/backend';
 import { FileWriteError, UnsupportedModelError } from '../src/errors';
 import {
-  inceptionResNetV2, inceptionV3, kerasModelBytes, loadKerasModel, mobilenet, mobilenetV2, nasnetMobile, readWeights,
+  inceptionResNetV2, inceptionV3, kerasModelBytes, loadKerasModel, mobilenet, mobilenetV2, mobilenetV3Small, nasnetMobile, readWeights,
   resnet50, resnet50V2, saveKerasModel, vgg16, withNewHead, xception, densenet121,
 } from '../src/index';
 import { buildKerasModel } from '../src/models/keras-config';
@@ -143,6 +143,8 @@ const BUILDERS: [string, () => Promise<tfl.LayersModel>, { axisDiffers?: boolean
   ['MobileNet', () => mobilenet({ weights: null }), { axisDiffers: true }],
   // Conv_1, a 1×1 convolution with stride 1: 'same' and 'valid' compute the same.
   ['MobileNetV2', () => mobilenetV2({ weights: null }), { axisDiffers: true, known: ['$.config.layers[151].config.padding: "same", Keras "valid"'] }],
+  // Its `x + 3.0` and `x * (1 / 6)` are Keras operations (ScalarOperation here), not layers.
+  ['MobileNetV3Small', () => mobilenetV3Small({ weights: null }), { axisDiffers: true }],
   ['Xception', () => xception({ weights: null }), { axisDiffers: true }],
   ['NASNetMobile', () => nasnetMobile({ weights: null }), { axisDiffers: true }],
   ['DenseNet121', () => densenet121({ weights: null }), { axisDiffers: true }],

@@ -6,6 +6,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { formatValue } from '../arguments';
 import { UnsupportedModelError } from '../errors';
 import { HARD_SWISH } from '../layers/hard-swish';
+import { ScalarOperation } from '../layers/scalar-operation';
 import { kerasOrigin } from './keras-origin';
 import { InferenceIdentity } from './keras-layers';
 
@@ -273,11 +274,14 @@ function modelEntry(model: tfl.LayersModel, context: Context): Json {
     return { module: 'keras', class_name: 'Sequential', config, registered_name: null };
   }
   const nodes = nodeIndices(model);
-  const layers = model.layers.map((layer) => ({
-    ...(layer.getClassName() === 'InputLayer' ? inputLayerEntry(layer) : layerEntry(layer, context)),
-    name: layer.name,
-    inbound_nodes: layer.getClassName() === 'InputLayer' ? [] : inboundNodes(layer, nodes),
-  }));
+  const layers = model.layers.map((layer) => {
+    if (layer instanceof ScalarOperation) return operationEntry(layer, nodes);
+    return {
+      ...(layer.getClassName() === 'InputLayer' ? inputLayerEntry(layer) : layerEntry(layer, context)),
+      name: layer.name,
+      inbound_nodes: layer.getClassName() === 'InputLayer' ? [] : inboundNodes(layer, nodes),
+    };
+  });
   const origin = kerasOrigin(model)?.config;
   const endpoints = (tensors: tfl.SymbolicTensor[], key: string): unknown => {
     const triples = tensors.map((tensor) => [tensor.sourceLayer.name, nodes.get(nodeKey(tensor.sourceLayer, tensor.nodeIndex))!, tensor.tensorIndex]);
@@ -293,6 +297,21 @@ function modelEntry(model: tfl.LayersModel, context: Context): Json {
     output_layers: endpoints(model.outputs, 'output_layers'),
   };
   return { module: 'keras.src.models.functional', class_name: 'Functional', config, registered_name: 'Functional' };
+}
+
+/**
+ * `x + 3.0`, `x * c` in Keras's source: not a layer but an operation of `keras.src.ops.numpy`, called on the
+ * tensor and the constant; it has no dtype policy, no build_config and no weights.
+ */
+function operationEntry(layer: ScalarOperation, nodes: Map<string, number>): Json {
+  const className = layer.operation === 'add' ? 'Add' : 'Multiply';
+  const inbound = inboundNodes(layer, nodes).map((node) => ({ ...node, args: [...(node.args as unknown[]), layer.value] }));
+  return { module: 'keras.src.ops.numpy', class_name: className, config: { name: layer.name }, registered_name: className, name: layer.name, inbound_nodes: inbound };
+}
+
+/** Keras operations are not layers: Keras's model.layers, and so model.weights.h5, leave them out. */
+export function isKerasOperation(layer: tfl.layers.Layer): boolean {
+  return layer instanceof ScalarOperation;
 }
 
 function inputLayerEntry(layer: tfl.layers.Layer): Json {
@@ -384,7 +403,7 @@ function nodeIndices(model: tfl.LayersModel): Map<string, number> {
 function inboundNodes(layer: tfl.layers.Layer, nodes: Map<string, number>): Json[] {
   const calls = layer.inboundNodes.filter((_, i) => nodes.has(nodeKey(layer, i)));
   const origin = kerasOrigin(layer);
-  const takesMask = isModel(layer) || (specOf(layer).spec.mask ?? false);
+  const takesMask = isModel(layer) || (!isKerasOperation(layer) && (specOf(layer).spec.mask ?? false));
   return calls.map((node, call) => {
     const tensors = node.inputTensors.map((tensor, i) => ({
       class_name: '__keras_tensor__',

@@ -9,7 +9,7 @@ import { readWeights } from '../weights/h5';
 import { replaceFile, writeError } from '../weights/replace-file';
 import { hdf5Bytes, KERAS_VERSION, type H5File } from '../weights/save';
 import { snakeCase } from './keras-model-weights';
-import { isModel, isSequential, kerasClassOf, kerasModelConfig } from './keras-serialize';
+import { isKerasOperation, isModel, isSequential, kerasClassOf, kerasModelConfig } from './keras-serialize';
 
 /** One layer's group in model.weights.h5 (`layers/conv2d`, `layers/functional/layers/conv2d`) and its values. */
 interface SavedLayer {
@@ -24,7 +24,7 @@ interface SavedLayer {
  * nested model's layers under its own key. Each layer's variables in Keras's order (trainable, then the others).
  */
 async function savedLayers(model: tfl.LayersModel, prefix: string): Promise<SavedLayer[]> {
-  const layers = isSequential(model) ? model.layers.filter((layer) => layer.getClassName() !== 'InputLayer') : model.layers;
+  const layers = model.layers.filter((layer) => !isKerasOperation(layer) && !(isSequential(model) && layer.getClassName() === 'InputLayer'));
   const counts = new Map<string, number>();
   const saved: SavedLayer[] = [];
   for (const layer of layers) {

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBackend } from '../../src/backend';
-import { loadKerasModel, mobilenet, resnet50, saveKerasModel, withNewHead } from '../../src/index';
+import { loadKerasModel, mobilenet, mobilenetV3Small, resnet50, saveKerasModel, withNewHead } from '../../src/index';
 import { uniform } from '../helpers/generator';
 import { relativeError } from '../helpers/keras-ref';
 
@@ -54,6 +54,11 @@ const CASES: Case[] = [
     name: 'mobilenet α=0.25 128 no top + withNewHead',
     model: async () => withNewHead(await mobilenet({ alpha: 0.25, inputShape: [128, 128, 3], includeTop: false, weights: null }), { classes: 5, dropout: 0.2 }),
     inputs: imageInput(128),
+  },
+  {
+    name: 'mobilenetV3Small 96×96 (Keras operations x + 3, x * 1/6)',
+    model: () => mobilenetV3Small({ inputShape: [96, 96, 3], weights: null }),
+    inputs: imageInput(96),
   },
   {
     name: 'resnet50 64×64 no top, avg pooling',
