@@ -51,6 +51,10 @@ interface TfjsInitializer {
   distribution?: string;
   seed?: number;
   value?: number;
+  minval?: number;
+  maxval?: number;
+  mean?: number;
+  stddev?: number;
 }
 
 /** A tfjs initialiser as Keras's `keras.initializers` config. */
@@ -61,6 +65,8 @@ function initializer(init: TfjsInitializer | undefined, describe: string): Json 
   const axes = { input_axes: null, output_axes: null };
   if (className === 'Zeros' || className === 'Ones') return keras(className, {});
   if (className === 'Constant') return keras('Constant', { value: init!.value });
+  if (className === 'RandomUniform') return keras(className, { seed: init!.seed ?? null, minval: init!.minval, maxval: init!.maxval });
+  if (className === 'RandomNormal' || className === 'TruncatedNormal') return keras(className, { seed: init!.seed ?? null, mean: init!.mean, stddev: init!.stddev });
   if (className in VARIANCE_PRESETS) return keras(VARIANCE_PRESETS[className]!, { seed: init!.seed ?? null, ...axes });
   if (className === 'VarianceScaling') {
     return keras('VarianceScaling', {
