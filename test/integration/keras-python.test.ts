@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBackend } from '../../src/backend';
-import { loadKerasModel, mobilenet, mobilenetV3Small, resnet50, saveKerasModel, withNewHead } from '../../src/index';
+import { efficientNetB0, loadKerasModel, mobilenet, mobilenetV3Small, resnet50, saveKerasModel, withNewHead } from '../../src/index';
 import { generatedWeight, uniform } from '../helpers/generator';
 import { relativeError } from '../helpers/keras-ref';
 
@@ -85,6 +85,11 @@ const CASES: Case[] = [
     name: 'mobilenetV3Small 96×96 (Keras operations x + 3, x * 1/6)',
     model: async () => withGeneratedWeights(await mobilenetV3Small({ inputShape: [96, 96, 3], weights: null })),
     inputs: imageInput(96),
+  },
+  {
+    name: 'efficientNetB0 64×64 no top (Normalization, Dropout with a noise shape)',
+    model: async () => withGeneratedWeights(await efficientNetB0({ includeTop: false, inputShape: [64, 64, 3], weights: null })),
+    inputs: () => [{ shape: [2, 64, 64, 3], data: uniform('input/image', [2, 64, 64, 3], 0, 255) }],
   },
   {
     name: 'resnet50 64×64 no top, avg pooling',
