@@ -99,6 +99,7 @@ export { saveWeights, writeLegacyWeights } from './weights/save';
 export type { WriteLegacyWeightsOptions } from './weights/save';
 export { loadModel, modelFiles, saveModel } from './weights/model-files';
 export { loadKerasModel } from './models/load-keras-model';
+export { kerasModelBytes, saveKerasModel } from './models/save-keras-model';
 export { convertKeras1Weights, isKeras1File, keras1Kernels } from './weights/keras1';
 export type { ConvertKeras1Options, Keras1Kernels, Keras1Target } from './weights/keras1';
 

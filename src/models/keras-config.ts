@@ -5,6 +5,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { formatValue } from '../arguments';
 import { UnsupportedModelError, WeightsFileError } from '../errors';
 import { buildKerasLayer, checkFloat32, type KerasLayerConfig } from './keras-layers';
+import { kerasOrigin, recordKerasOrigin } from './keras-origin';
 
 /** A built layer with its Keras class; a nested model lists its own layers in the config's order. */
 export interface BuiltLayer {
@@ -33,6 +34,7 @@ function buildModel(entry: KerasLayerConfig, where: string): BuiltLayer & { laye
   const built = entry.class_name === 'Sequential' ? buildSequential(entry, where) : buildFunctional(entry, where);
   // tfjs's setter marks every inner weight; the inner layers already carry their own flags from the config.
   if (config.trainable === false) built.layer.trainable = false;
+  recordKerasOrigin(built.layer, config);
   return built;
 }
 
@@ -109,6 +111,7 @@ function buildFunctional(entry: KerasLayerConfig, where: string): BuiltLayer & {
         const inputs = callInputs(calls[done.length]!, (history) => tensorOf(history, `layer '${layerName}'`));
         if (inputs === undefined) break;
         const outputs = built.layer.apply(inputs) as tfl.SymbolicTensor | tfl.SymbolicTensor[];
+        kerasOrigin(built.layer)?.callKwargs.push(calls[done.length]!.kwargs);
         done.push(Array.isArray(outputs) ? outputs : [outputs]);
         progress = true;
       }

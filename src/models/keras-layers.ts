@@ -12,6 +12,7 @@ import { GroupedConv2D } from '../layers/grouped-conv2d';
 import { HARD_SWISH } from '../layers/hard-swish';
 import { LayerScale } from '../layers/layer-scale';
 import { Normalization } from '../layers/normalization';
+import { recordKerasOrigin } from './keras-origin';
 
 /** A layer entry of a Keras config: `config.layers[]` of a model, or a whole model. */
 export interface KerasLayerConfig {
@@ -191,6 +192,7 @@ export function buildKerasLayer(entry: KerasLayerConfig, where: string): tfl.lay
   }
   const layer = recipe.build(args);
   layer.trainable = options.trainable !== false;
+  recordKerasOrigin(layer, options);
   return layer;
 }
 

@@ -93,7 +93,7 @@ function applyPlan(plan: Plan, where: string): void {
 }
 
 /** Keras's `to_snake_case` of a class name: `Conv2D` → `conv2d`, `ReLU` → `re_lu`. */
-function snakeCase(className: string): string {
+export function snakeCase(className: string): string {
   return className
     .replace(/(.)([A-Z][a-z]+)/g, '$1_$2')
     .replace(/([a-z])([A-Z])/g, '$1_$2')

@@ -11,8 +11,11 @@ import type { WeightTensor, WeightsFile } from './types';
 /** Keras splits a string-list attribute larger than this into `name0`, `name1`, … (HDF5's object header limit). */
 const HDF5_OBJECT_HEADER_LIMIT = 64512;
 
-/** The Keras whose legacy layout saveWeights reproduces (test/fixtures/keras-ref/h5/tiny_legacy.h5). */
-const KERAS_VERSION = '3.16.0';
+/** The Keras whose layouts saveWeights and saveKerasModel reproduce (test/fixtures/keras-ref/h5, keras-ref/models). */
+export const KERAS_VERSION = '3.16.0';
+
+/** h5py's default bounds: superblock 0 and symbol-table groups, which every HDF5 reader reads. */
+const LIBVER: import('h5wasm').FileOptions = { libver: ['earliest', 'v110'] };
 
 /** Weights whose tfjs name differs from Keras 3's, by layer class. */
 const KERAS_WEIGHT_NAMES: Record<string, Record<string, string>> = {
@@ -60,8 +63,7 @@ export async function writeHdf5File(
   const { default: h5wasm } = await import('h5wasm/node');
   await h5wasm.ready;
   await replaceFile(path, async (partial) => {
-    // h5py's default bounds: superblock 0 and symbol-table groups, which every HDF5 reader reads.
-    const h5 = new h5wasm.File(partial, 'w', { libver: ['earliest', 'v110'] });
+    const h5 = new h5wasm.File(partial, 'w', LIBVER);
     if (h5.file_id < 0n) throw writeError(path, 'HDF5 could not create the file', 'check that the disk has free space');
     try {
       await build(h5);
@@ -73,6 +75,30 @@ export async function writeHdf5File(
       throw writeError(path, `the file does not read back as written (${difference}); the disk may be full or failing`, 'free some space or save elsewhere');
     }
   });
+}
+
+/** Numbers the in-memory files of hdf5Bytes, so that two writes at once do not share one. */
+let memoryFiles = 0;
+
+/**
+ * An HDF5 file built by `build` in h5wasm's in-memory file system, as bytes (Node and browsers). The caller reads
+ * the bytes back to check them: h5wasm reports no write errors.
+ */
+export async function hdf5Bytes(build: (file: H5File) => void): Promise<Uint8Array> {
+  const h5wasm = await import('h5wasm');
+  await h5wasm.ready;
+  const path = `/keras-applications-${++memoryFiles}.h5`;
+  const h5 = new h5wasm.File(path, 'w', LIBVER);
+  try {
+    build(h5);
+  } finally {
+    h5.close();
+  }
+  try {
+    return h5wasm.FS!.readFile(path);
+  } finally {
+    h5wasm.FS!.unlink(path);
+  }
 }
 
 /**
