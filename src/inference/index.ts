@@ -15,7 +15,7 @@ export type EngineChoice = 'auto' | InferenceEngine;
 
 export interface CompileForInferenceOptions {
   /**
-   * 'auto' (default): onnxruntime when onnxruntime-node loads and the model exports to ONNX, else tfjs-fused.
+   * 'auto' (default): onnxruntime when ONNX Runtime loads (onnxruntime-node, or onnxruntime-web in a browser) and the model exports to ONNX, else tfjs-fused.
    * A named engine is used or the call fails, with no fallback.
    */
   engine?: EngineChoice;
