@@ -7,7 +7,8 @@ import { readEnv, VERBOSE_ENV_VAR } from '../backend';
 import { ArgumentError, UnsupportedModelError } from '../errors';
 import { checkLayersModel, inputChecker } from './checks';
 import { fusedPredictor } from './fused';
-import { DEVICES, onnxCudaProblem, tfjsDevice, type Device, type DeviceChoice } from './devices';
+import { isNode } from '../env';
+import { DEVICES, onnxCudaProblem, onnxWebGpuProblem, tfjsDevice, type Device, type DeviceChoice } from './devices';
 import { OnnxRuntimeUnavailableError } from './onnx-runtime';
 import type { InferenceEngine, Predictor } from './types';
 
@@ -56,7 +57,7 @@ export async function compileForInference(model: tfl.LayersModel, options: Compi
   for (const [i, candidate] of candidates.entries()) {
     const last = i === candidates.length - 1;
     try {
-      const predictor = await startEngine(candidate.engine, candidate.device, model);
+      const predictor = await startEngine(candidate.engine, candidate.device, model, device === 'auto');
       if (verbose) {
         const why = skipped.length ? ` [${skipped.join('; ')}]` : '';
         console.error(`keras-applications: predicting with '${candidate.engine}' on the ${candidate.device} ('${tf.getBackend()}')${why}`);
@@ -94,6 +95,13 @@ let onnxRuntimeMissingSaid = false;
 function sayOnceThatOnnxRuntimeIsMissing(): void {
   if (onnxRuntimeMissingSaid) return;
   onnxRuntimeMissingSaid = true;
+  if (!isNode()) {
+    console.warn(
+      "keras-applications: onnxruntime-web is not loaded, so models predict on tfjs; map 'onnxruntime-web' in the page's import map " +
+        '(or set globalThis.ort) for the faster engine (docs/browser.md, "Backends").',
+    );
+    return;
+  }
   console.error(
     'keras-applications: onnxruntime-node is not installed, so models predict on tfjs, several times slower (ResNet50 about 9×: docs/performance.md). ' +
       'Add it with `npm install onnxruntime-node` (where its CUDA download is blocked: ' +
@@ -102,13 +110,16 @@ function sayOnceThatOnnxRuntimeIsMissing(): void {
   );
 }
 
-async function startEngine(engine: InferenceEngine, device: Device, model: tfl.LayersModel): Promise<Predictor> {
+/** `autoDevice`: the device was not named, so a GPU path that is slower than the CPU here is skipped. */
+async function startEngine(engine: InferenceEngine, device: Device, model: tfl.LayersModel, autoDevice: boolean): Promise<Predictor> {
   if (engine === 'onnxruntime') {
-    const cudaProblem = device === 'gpu' ? await onnxCudaProblem() : undefined;
-    if (cudaProblem) throw new NotHere(cudaProblem);
-    // Imported on demand: it needs Node and the optional onnxruntime-node.
+    const browser = !isNode();
+    const gpuProblem = device === 'gpu' ? await (browser ? onnxWebGpuProblem(autoDevice) : onnxCudaProblem()) : undefined;
+    if (gpuProblem) throw new NotHere(gpuProblem);
+    // Imported on demand: it needs the optional onnxruntime-node, or onnxruntime-web in a browser.
     const { onnxPredictor } = await import('./onnx-runtime');
-    return onnxPredictor(model, { executionProviders: [device === 'gpu' ? 'cuda' : 'cpu'] });
+    const provider = device === 'gpu' ? (browser ? 'webgpu' : 'cuda') : browser ? 'wasm' : 'cpu';
+    return onnxPredictor(model, { executionProviders: [provider] });
   }
   if (tfjsDevice() !== device) {
     throw new NotHere(`the tfjs backend '${tf.getBackend()}' computes on the ${tfjsDevice()} (a GPU needs tfjs-node-gpu, or WebGL/WebGPU in a browser)`);

@@ -74,7 +74,11 @@ async function loadOnnxRuntime(): Promise<OnnxRuntime> {
     const ort = (await import(/* webpackIgnore: true */ /* @vite-ignore */ pkg)) as OnnxRuntime & { default?: OnnxRuntime };
     return ort.InferenceSession ? ort : ort.default!;
   } catch (error) {
-    throw new OnnxRuntimeUnavailableError(`The 'onnxruntime' engine needs the optional package ${pkg} (npm install ${pkg}): ${(error as Error).message}`);
+    // A page that bundles its scripts, or loads onnxruntime-web's script build, leaves it on globalThis.ort.
+    const global = (globalThis as { ort?: OnnxRuntime }).ort;
+    if (pkg === 'onnxruntime-web' && global?.InferenceSession) return global;
+    const how = pkg === 'onnxruntime-web' ? `npm install ${pkg}, and map it in the page's import map or set globalThis.ort` : `npm install ${pkg}`;
+    throw new OnnxRuntimeUnavailableError(`The 'onnxruntime' engine needs the optional package ${pkg} (${how}): ${(error as Error).message}`);
   }
 }
 
