@@ -46,19 +46,36 @@ async function latency({ runs = 5, warmup = 2, ...spec }) {
   return { engine: predictor.engine, backend: tf.getBackend(), times, median: sorted[Math.floor(sorted.length / 2)] };
 }
 
-/** One prediction of `input` (URL of raw float32 values) with the weights at `weights`. */
-async function outputs({ input, ...spec }) {
-  const { keras, predictor, size } = await prepare(spec);
+/**
+ * Keras's check: the model built once with the weights at `weights`, then for each of `runs` ({ backend, engine,
+ * device }) that backend selected, the model compiled and `input` (URL of raw float32 values of `shape`) predicted. A run that
+ * fails reports its error and the others still run.
+ */
+async function outputs({ model, options = {}, weights, input, shape, runs }) {
+  const entry = applications[model];
+  if (!entry) throw new Error(`unknown model ${model}`);
+  const keras = await entry.build({ ...options, weights });
   const response = await fetch(input);
   if (!response.ok) throw new Error(`${input}: HTTP ${response.status}`);
-  const x = tf.tensor(new Float32Array(await response.arrayBuffer()), size);
-  const t0 = performance.now();
-  const values = await predictOnce(predictor, x);
-  const ms = performance.now() - t0;
-  x.dispose();
-  predictor.dispose();
+  const pixels = new Float32Array(await response.arrayBuffer());
+  const results = [];
+  for (const { backend, engine, device } of runs) {
+    const t0 = performance.now();
+    try {
+      // Switching backends moves the model's weights to the new one when they are next read.
+      await selectBackend({ prefer: backend });
+      const predictor = await compileForInference(keras, { engine, device });
+      const x = tf.tensor(pixels, shape);
+      const values = await predictOnce(predictor, x);
+      x.dispose();
+      predictor.dispose();
+      results.push({ backend: tf.getBackend(), engine: predictor.engine, device, values: Array.from(values), ms: performance.now() - t0 });
+    } catch (err) {
+      results.push({ backend, engine, device, error: String(err?.stack ?? err), ms: performance.now() - t0 });
+    }
+  }
   keras.dispose();
-  return { engine: predictor.engine, backend: tf.getBackend(), values: Array.from(values), ms };
+  return results;
 }
 
 window.bench = { start, latency, outputs };

@@ -83,10 +83,10 @@ let lastChoice: BackendChoice | undefined;
  * Only the listed backends are tried: when a list given by the user all fails, this rejects with
  * every reason instead of falling back to something else.
  */
-export function selectBackend(options: SelectBackendOptions = {}): Promise<BackendChoice> {
+export async function selectBackend(options: SelectBackendOptions = {}): Promise<BackendChoice> {
   checkOptionNames('selectBackend', options, ['prefer', 'wasmPaths']);
   if (options.wasmPaths !== undefined && (typeof options.wasmPaths !== 'string' || options.wasmPaths === '')) {
-    throw new ArgumentError(`wasmPaths: expected the URL of a folder, received ${formatValue(options.wasmPaths)}`);
+    throw new ArgumentError(`wasmPaths: expected the URL of the folder that serves tfjs-backend-wasm's .wasm files. Received: ${formatValue(options.wasmPaths)}`);
   }
   return remember(choose(options.prefer, options.wasmPaths));
 }
