@@ -2,7 +2,7 @@
 // engine that headless Chromium offers here, each in its own fresh page of the same browser (bench/browser/).
 // Prints a Markdown table for docs/performance.md ("Browser"); a software adapter is named as such.
 //
-//   npm run build && npx tsx bench/browser-bench.ts [--models ResNet50,MobileNetV2] [--runs 5] [--warmup 2]
+//   npm run build && npx tsx bench/browser-bench.ts [--models ResNet50,MobileNetV2] [--runs 5] [--warmup 2] [--setups …]
 import { startBenchBrowser } from './browser/chromium';
 
 const argument = (name: string, fallback: string) => {
@@ -12,6 +12,8 @@ const argument = (name: string, fallback: string) => {
 const models = argument('--models', 'ResNet50,MobileNetV2,EfficientNetB0').split(',');
 const runs = Number(argument('--runs', '5'));
 const warmup = Number(argument('--warmup', '2'));
+/** `--setups wasm/onnxruntime/cpu,wasm/tfjs-fused/cpu` times only those rows. */
+const only = argument('--setups', '').split(',').filter((s) => s !== '');
 
 /** tfjs backend, engine, device: what compileForInference runs on; 'auto' rows show the package's default choice. */
 const SETUPS: [backend: string, engine: string, device: string][] = [
@@ -37,7 +39,7 @@ const rows: string[] = [];
 try {
   const version = bench.browser.version();
   console.log(`Chromium ${version}, ${runs} timed runs after ${warmup} warm-up, batch 1, 224×224, random weights\n`);
-  for (const [backend, engine, device] of SETUPS) {
+  for (const [backend, engine, device] of SETUPS.filter((setup) => only.length === 0 || only.includes(setup.join('/')))) {
     const page = await bench.openPage();
     try {
       const start = (await page.evaluate((b) => (window as unknown as { bench: { start(b: string): Promise<unknown> } }).bench.start(b), backend)) as {
