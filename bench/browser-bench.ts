@@ -34,12 +34,17 @@ interface Latency {
   median: number;
 }
 
-const bench = await startBenchBrowser();
+let bench = await startBenchBrowser();
 const rows: string[] = [];
 try {
   const version = bench.browser.version();
   console.log(`Chromium ${version}, ${runs} timed runs after ${warmup} warm-up, batch 1, 224×224, random weights\n`);
   for (const [backend, engine, device] of SETUPS.filter((setup) => only.length === 0 || only.includes(setup.join('/')))) {
+    // A crashed browser (SwiftShader's WebGPU can lose its device on a large model) is started again for the next row.
+    if (!bench.browser.isConnected()) {
+      await bench.close().catch(() => {});
+      bench = await startBenchBrowser();
+    }
     const page = await bench.openPage();
     try {
       const start = (await page.evaluate((b) => (window as unknown as { bench: { start(b: string): Promise<unknown> } }).bench.start(b), backend)) as {
@@ -66,7 +71,7 @@ try {
         rows.push(row);
       }
     } finally {
-      await page.close();
+      await page.close().catch(() => {});
     }
   }
 } finally {

@@ -78,7 +78,13 @@ async function outputs({ model, options = {}, weights, input, shape, runs }) {
   return results;
 }
 
-window.bench = { start, latency, outputs };
+/** Whether WebGPU or WebGL runs on a software adapter here, as the package judges it (getBackendChoice's reasons). */
+async function softwareGpu() {
+  const { tried } = await start('auto');
+  return tried.some((t) => /software adapter/.test(t.reason ?? ''));
+}
+
+window.bench = { start, latency, outputs, softwareGpu };
 
 // Opened by hand: time the query's models on the query's backend and engine.
 const params = new URLSearchParams(location.search);
