@@ -16,7 +16,8 @@ export type EngineChoice = 'auto' | InferenceEngine;
 
 export interface CompileForInferenceOptions {
   /**
-   * 'auto' (default): onnxruntime when ONNX Runtime loads (onnxruntime-node, or onnxruntime-web in a browser) and the model exports to ONNX, else tfjs-fused.
+   * 'auto' (default): in Node, onnxruntime when onnxruntime-node loads and the model exports to ONNX, else tfjs-fused;
+   * in a browser, tfjs-fused, else onnxruntime (onnxruntime-web). On a GPU first when one is here (device).
    * A named engine is used or the call fails, with no fallback.
    */
   engine?: EngineChoice;
@@ -34,10 +35,16 @@ export const DEVICE_ENV_VAR = 'KERAS_APPLICATIONS_DEVICE';
 
 const ENGINES: readonly EngineChoice[] = ['auto', 'onnxruntime', 'tfjs-fused', 'tfjs'];
 
-/** The order 'auto' tries: GPU before CPU, then onnxruntime, tfjs-fused, tfjs ('tfjs' runs any model). */
-const CANDIDATES: readonly { engine: InferenceEngine; device: Device }[] = (['gpu', 'cpu'] as const).flatMap((device) =>
-  (['onnxruntime', 'tfjs-fused', 'tfjs'] as const).map((engine) => ({ engine, device })),
-);
+/**
+ * The order 'auto' tries: GPU before CPU, then the fastest engine first ('tfjs' runs any model). In Node,
+ * onnxruntime-node is several times faster than tfjs-fused; in a browser, tfjs-fused on wasm beats onnxruntime-web's
+ * wasm provider on MobileNetV2 and EfficientNetB0 (1.5-3×) and trails it on ResNet50 by about 10%
+ * (docs/performance.md, "Browser").
+ */
+function candidates(): { engine: InferenceEngine; device: Device }[] {
+  const engines = isNode() ? (['onnxruntime', 'tfjs-fused', 'tfjs'] as const) : (['tfjs-fused', 'onnxruntime', 'tfjs'] as const);
+  return (['gpu', 'cpu'] as const).flatMap((device) => engines.map((engine) => ({ engine, device })));
+}
 
 /** A way to run that does not exist here (no CUDA provider, a CPU backend for a GPU): skipped, not a failure. */
 class NotHere extends Error {}
@@ -51,11 +58,11 @@ export async function compileForInference(model: tfl.LayersModel, options: Compi
   checkOptionNames('compileForInference', options, ['engine', 'device']);
   const engine = choice('engine', options.engine, ENGINES, ENGINE_ENV_VAR);
   const device = choice('device', options.device, DEVICES, DEVICE_ENV_VAR);
-  const candidates = CANDIDATES.filter((c) => (engine === 'auto' || c.engine === engine) && (device === 'auto' || c.device === device));
+  const tries = candidates().filter((c) => (engine === 'auto' || c.engine === engine) && (device === 'auto' || c.device === device));
   const skipped: string[] = [];
   const verbose = readEnv(VERBOSE_ENV_VAR) === '1';
-  for (const [i, candidate] of candidates.entries()) {
-    const last = i === candidates.length - 1;
+  for (const [i, candidate] of tries.entries()) {
+    const last = i === tries.length - 1;
     try {
       const predictor = await startEngine(candidate.engine, candidate.device, model, device === 'auto');
       if (verbose) {
@@ -67,7 +74,7 @@ export async function compileForInference(model: tfl.LayersModel, options: Compi
       // A named engine on a known device fails as it is, with no fallback.
       if (engine !== 'auto' && last && !(err instanceof NotHere)) throw err;
       skipped.push(`${candidate.engine} on the ${candidate.device}: ${err instanceof Error ? err.message : String(err)}`);
-      if (err instanceof OnnxRuntimeUnavailableError && !verbose) sayOnceThatOnnxRuntimeIsMissing();
+      if (err instanceof OnnxRuntimeUnavailableError && !verbose && isNode()) sayOnceThatOnnxRuntimeIsMissing();
     }
   }
   if (device !== 'auto' || engine !== 'auto') {
@@ -95,13 +102,6 @@ let onnxRuntimeMissingSaid = false;
 function sayOnceThatOnnxRuntimeIsMissing(): void {
   if (onnxRuntimeMissingSaid) return;
   onnxRuntimeMissingSaid = true;
-  if (!isNode()) {
-    console.warn(
-      "keras-applications: onnxruntime-web is not loaded, so models predict on tfjs; map 'onnxruntime-web' in the page's import map " +
-        '(or set globalThis.ort) for the faster engine (docs/browser.md, "Backends").',
-    );
-    return;
-  }
   console.error(
     'keras-applications: onnxruntime-node is not installed, so models predict on tfjs, several times slower (ResNet50 about 9×: docs/performance.md). ' +
       'Add it with `npm install onnxruntime-node` (where its CUDA download is blocked: ' +
