@@ -79,7 +79,7 @@ let lastChoice: BackendChoice | undefined;
  * Order: `options.prefer`, else KERAS_APPLICATIONS_BACKEND (one name or a comma list), else the default:
  * in Node, webgpu and webgl when the application registered them, then tensorflow-gpu, tensorflow, wasm, cpu;
  * in a browser, webgpu and webgl on a GPU, then wasm (SIMD, and threads on a cross-origin isolated page), then
- * webgpu and webgl on a software adapter (SwiftShader, llvmpipe: slower than wasm), then cpu.
+ * webgl and webgpu on a software adapter (SwiftShader, llvmpipe: slower than wasm), then cpu.
  * Only the listed backends are tried: when a list given by the user all fails, this rejects with
  * every reason instead of falling back to something else.
  */
@@ -167,10 +167,11 @@ async function backendOrder(prefer: SelectBackendOptions['prefer']): Promise<Bac
     const registeredGpu = (['webgpu', 'webgl'] as const).filter((name) => isRegistered(BACKENDS[name].tfName));
     return { names: [...registeredGpu, 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'], source, demoted: [] };
   }
-  // A software adapter runs the GPU backends slower than wasm (docs/performance.md, "Browser"): below it.
+  // On a software adapter the GPU backends are slower than wasm, and WebGPU slower than WebGL (docs/performance.md,
+  // "Browser"): below wasm, WebGL first.
   const gpus = await Promise.all((['webgpu', 'webgl'] as const).map(async (name) => ({ name, probe: await BACKENDS[name].probe!() })));
   const hardware = gpus.filter((g) => !g.probe.software).map((g) => g.name);
-  const software = gpus.filter((g) => g.probe.software);
+  const software = gpus.filter((g) => g.probe.software).reverse();
   return {
     names: [...hardware, 'wasm', ...software.map((g) => g.name), 'cpu'],
     source,
@@ -204,8 +205,9 @@ async function tryBackend(name: BackendName, wasmPaths?: string): Promise<Backen
   } catch (err) {
     return failed(isNode() ? describeImportError(pkg, err) : `${describeImportError(pkg, err)} (import it in the application, or map it in the page's import map)`);
   }
-  if (name === 'wasm' && !isNode()) setBrowserWasmPaths(module as WasmModule, pkg, wasmPaths);
   try {
+    // Before its first start only (tfjs refuses new paths after a failed one).
+    if (name === 'wasm' && !isNode() && tf.engine().registry[tfName] == null) setBrowserWasmPaths(module as WasmModule, pkg, wasmPaths);
     const failure = await setBackend(tfName);
     if (failure !== undefined) return failed(failure);
   } catch (err) {

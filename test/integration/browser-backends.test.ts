@@ -93,7 +93,7 @@ describe.skipIf(chromiumMissing)("Keras's outputs in Chromium, per backend and e
     rmSync(data, { recursive: true, force: true });
   });
 
-  it('prefers wasm to WebGPU and WebGL on a software adapter, and says why', async () => {
+  it('prefers wasm to WebGPU and WebGL on a software adapter, says why, and predicts with tfjs-fused there', async () => {
     const page = await bench.openPage();
     try {
       const choice = (await page.evaluate(() => (window as unknown as { bench: { start(b: string): Promise<unknown> } }).bench.start('auto'))) as {
@@ -102,11 +102,17 @@ describe.skipIf(chromiumMissing)("Keras's outputs in Chromium, per backend and e
         crossOriginIsolated: boolean;
       };
       expect(choice.crossOriginIsolated).toBe(true);
+      // compileForInference's own choice on that backend (a small MobileNetV2 with random weights).
+      const auto = (await page.evaluate(() =>
+        (window as unknown as { bench: { latency(s: unknown): Promise<unknown> } }).bench.latency({ model: 'MobileNetV2', options: { alpha: 0.35, inputShape: [96, 96, 3] }, runs: 1, warmup: 0 }),
+      )) as { engine: string; backend: string };
       if (softwareGpu) {
         expect(choice.backend).toBe('wasm');
-        expect(choice.tried.at(-1)!.reason).toMatch(/^SIMD, \d+ threads?; ahead of webgpu on a software adapter \(.*swiftshader.*\) and webgl on a software adapter/i);
+        expect(choice.tried.at(-1)!.reason).toMatch(/^SIMD, \d+ threads?; ahead of webgl on a software adapter \(.*swiftshader.*\) and webgpu on a software adapter \(.*swiftshader.*\)$/i);
+        expect(auto).toMatchObject({ engine: 'tfjs-fused', backend: 'wasm' });
       } else {
         expect(['webgpu', 'webgl']).toContain(choice.backend);
+        expect(auto.engine).toBe('tfjs-fused');
       }
     } finally {
       await page.close();
