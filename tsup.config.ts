@@ -1,11 +1,11 @@
 import { defineConfig, type Options } from 'tsup';
 
-// tfjs stays external so the user's app and this package share one tfjs-core instance; so does the optional
-// onnxruntime-node, imported only when its engine starts. No source maps: they were most of the npm package, and tests
+// tfjs stays external so the user's app and this package share one tfjs-core instance; so do the optional
+// onnxruntime-node and onnxruntime-web, imported only when their engine starts. No source maps: they were most of the npm package, and tests
 // and debugging run on src/ itself. `npm run build` empties dist/ first: the two builds run at once, so neither may clean.
 const shared: Options = {
   target: 'es2022',
-  external: [/^@tensorflow\//, /^node:/, /^onnxruntime-node/],
+  external: [/^@tensorflow\//, /^node:/, /^onnxruntime-/],
   shims: true,
 };
 

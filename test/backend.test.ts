@@ -142,6 +142,15 @@ describe('selectBackend', () => {
     expect(result).toEqual({ error: { name: 'ArgumentError', message: `prefer: unknown backend 'tpu'. ${ALLOWED}` } });
   });
 
+  it('rejects an unknown option and a wasmPaths that is not a URL string', async () => {
+    const { result: unknown } = await scenario(`await backend.selectBackend({ backend: 'wasm' });`);
+    expect(unknown).toEqual({ error: { name: 'ArgumentError', message: 'Unknown option `backend` for selectBackend. Allowed: prefer, wasmPaths' } });
+    const { result: notString } = await scenario(`await backend.selectBackend({ wasmPaths: 42 });`);
+    expect(notString).toEqual({
+      error: { name: 'ArgumentError', message: "wasmPaths: expected the URL of the folder that serves tfjs-backend-wasm's .wasm files. Received: 42" },
+    });
+  });
+
   it('says why a browser GPU backend the application did not import cannot be used', async () => {
     const { result } = await scenario(`await backend.selectBackend({ prefer: 'webgl' });`);
     expect(result).toEqual({

@@ -1,12 +1,14 @@
 // Which TensorFlow.js backend runs the models: the fastest one that loads, unless the user chose.
 import * as tf from '@tensorflow/tfjs-core';
+import { checkOptionNames, formatValue } from '../arguments';
 import { isNode } from '../env';
 import { ArgumentError, KerasApplicationsError } from '../errors';
+import { crossOriginIsolated, probeWebGl, probeWebGpu, resolvedWasmFolder, type GpuProbe } from './browser';
 
 /**
  * A backend we know how to start. 'tensorflow-gpu' and 'tensorflow' both become tfjs's 'tensorflow'
- * backend, from @tensorflow/tfjs-node-gpu and @tensorflow/tfjs-node. 'webgpu' and 'webgl' are
- * browser backends the application must import itself.
+ * backend, from @tensorflow/tfjs-node-gpu and @tensorflow/tfjs-node. 'webgpu' and 'webgl' are the
+ * browser's GPU backends: registered by the application, else imported by name (docs/browser.md, "Backends").
  */
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu' | 'webgpu' | 'webgl';
 /** Other spellings: 'node-gpu' = 'tensorflow-gpu', 'node' = 'tensorflow'. */
@@ -29,6 +31,12 @@ export interface BackendChoice {
 export interface SelectBackendOptions {
   /** The backends to try, in order; nothing else is tried. Takes precedence over KERAS_APPLICATIONS_BACKEND. */
   prefer?: BackendName | BackendAlias | Array<BackendName | BackendAlias>;
+  /**
+   * In a browser, the URL of the folder that serves tfjs-backend-wasm's `.wasm` files (tfjs's `setWasmPaths`).
+   * Default: the folder of the package's module as the page's import map resolves it; in a bundle, where that
+   * cannot be known, whatever the application gave `setWasmPaths()`.
+   */
+  wasmPaths?: string;
 }
 
 export const BACKEND_ENV_VAR = 'KERAS_APPLICATIONS_BACKEND';
@@ -39,9 +47,11 @@ interface BackendSpec {
   tfName: string;
   /** The package that registers it. */
   pkg: string;
-  /** Imports `pkg`; absent for backends only the application may import. */
-  load?: (pkg: string) => Promise<unknown>;
+  /** Imports `pkg`. */
+  load: (pkg: string) => Promise<unknown>;
   nodeOnly?: boolean;
+  /** What the browser offers this GPU backend, asked before it starts. */
+  probe?: () => GpuProbe | Promise<GpuProbe>;
 }
 
 const BACKENDS: Record<BackendName, BackendSpec> = {
@@ -49,8 +59,8 @@ const BACKENDS: Record<BackendName, BackendSpec> = {
   tensorflow: { tfName: 'tensorflow', pkg: '@tensorflow/tfjs-node', load: importOptional, nodeOnly: true },
   wasm: { tfName: 'wasm', pkg: '@tensorflow/tfjs-backend-wasm', load: () => import('@tensorflow/tfjs-backend-wasm') },
   cpu: { tfName: 'cpu', pkg: '@tensorflow/tfjs-backend-cpu', load: () => import('@tensorflow/tfjs-backend-cpu') },
-  webgpu: { tfName: 'webgpu', pkg: '@tensorflow/tfjs-backend-webgpu' },
-  webgl: { tfName: 'webgl', pkg: '@tensorflow/tfjs-backend-webgl' },
+  webgpu: { tfName: 'webgpu', pkg: '@tensorflow/tfjs-backend-webgpu', load: importUnlessRegistered('webgpu'), probe: probeWebGpu },
+  webgl: { tfName: 'webgl', pkg: '@tensorflow/tfjs-backend-webgl', load: importUnlessRegistered('webgl'), probe: probeWebGl },
 };
 
 const ALIASES: Record<BackendAlias, BackendName> = { 'node-gpu': 'tensorflow-gpu', node: 'tensorflow' };
@@ -66,17 +76,19 @@ let lastChoice: BackendChoice | undefined;
 /**
  * Sets the fastest backend that starts and returns it with the reasons the others were skipped.
  *
- * Order: `options.prefer`, else KERAS_APPLICATIONS_BACKEND (one name or a comma list), else
- * webgpu and webgl when the application registered them, then tensorflow-gpu, tensorflow, wasm, cpu.
+ * Order: `options.prefer`, else KERAS_APPLICATIONS_BACKEND (one name or a comma list), else the default:
+ * in Node, webgpu and webgl when the application registered them, then tensorflow-gpu, tensorflow, wasm, cpu;
+ * in a browser, webgpu and webgl on a GPU, then wasm (SIMD, and threads on a cross-origin isolated page), then
+ * webgl and webgpu on a software adapter (SwiftShader, llvmpipe: slower than wasm), then cpu.
  * Only the listed backends are tried: when a list given by the user all fails, this rejects with
  * every reason instead of falling back to something else.
- *
- * In a browser the tfjs-node packages are skipped, and the wasm backend fetches its `.wasm` files
- * next to the bundle: if they are served elsewhere, call `setWasmPaths()` from
- * '@tensorflow/tfjs-backend-wasm' first.
  */
-export function selectBackend(options: SelectBackendOptions = {}): Promise<BackendChoice> {
-  return remember(choose(options.prefer));
+export async function selectBackend(options: SelectBackendOptions = {}): Promise<BackendChoice> {
+  checkOptionNames('selectBackend', options, ['prefer', 'wasmPaths']);
+  if (options.wasmPaths !== undefined && (typeof options.wasmPaths !== 'string' || options.wasmPaths === '')) {
+    throw new ArgumentError(`wasmPaths: expected the URL of the folder that serves tfjs-backend-wasm's .wasm files. Received: ${formatValue(options.wasmPaths)}`);
+  }
+  return remember(choose(options.prefer, options.wasmPaths));
 }
 
 /**
@@ -114,13 +126,19 @@ function initialisedBackend(): string | undefined {
   return name != null && engine.registry[name] != null ? name : undefined;
 }
 
-async function choose(prefer: SelectBackendOptions['prefer']): Promise<BackendChoice> {
-  const { names, source } = backendOrder(prefer);
+async function choose(prefer: SelectBackendOptions['prefer'], wasmPaths?: string): Promise<BackendChoice> {
+  const { names, source, demoted } = await backendOrder(prefer);
   const tried: BackendAttempt[] = [];
   for (const name of names) {
-    const attempt = await tryBackend(name);
+    const attempt = await tryBackend(name, wasmPaths);
     tried.push(attempt);
-    if (attempt.ok) return record({ backend: tf.getBackend(), tried });
+    if (attempt.ok) {
+      const below = demoted.filter((d) => !names.slice(0, names.indexOf(name)).includes(d.name));
+      if (below.length > 0 && !below.some((d) => d.name === name)) {
+        attempt.reason = [attempt.reason, `ahead of ${below.map((d) => `${d.name} on a software adapter (${d.description})`).join(' and ')}`].filter(Boolean).join('; ');
+      }
+      return record({ backend: tf.getBackend(), tried });
+    }
   }
   throw new KerasApplicationsError(
     `No TensorFlow.js backend could be started (order from ${source}): ` +
@@ -128,17 +146,37 @@ async function choose(prefer: SelectBackendOptions['prefer']): Promise<BackendCh
   );
 }
 
-function backendOrder(prefer: SelectBackendOptions['prefer']): { names: BackendName[]; source: string } {
+interface BackendOrder {
+  names: BackendName[];
+  source: string;
+  /** GPU backends the default order put below wasm because their adapter is software. */
+  demoted: { name: BackendName; description: string }[];
+}
+
+async function backendOrder(prefer: SelectBackendOptions['prefer']): Promise<BackendOrder> {
   if (prefer !== undefined) {
     const list = Array.isArray(prefer) ? prefer : [prefer];
-    return { names: parseNames(list, 'prefer'), source: `prefer: ${list.join(', ')}` };
+    return { names: parseNames(list, 'prefer'), source: `prefer: ${list.join(', ')}`, demoted: [] };
   }
   const fromEnv = readEnv(BACKEND_ENV_VAR);
   if (fromEnv !== undefined) {
-    return { names: parseNames(fromEnv.split(','), BACKEND_ENV_VAR), source: `${BACKEND_ENV_VAR}=${fromEnv}` };
+    return { names: parseNames(fromEnv.split(','), BACKEND_ENV_VAR), source: `${BACKEND_ENV_VAR}=${fromEnv}`, demoted: [] };
   }
-  const browserGpu = (['webgpu', 'webgl'] as const).filter((name) => isRegistered(BACKENDS[name].tfName));
-  return { names: [...browserGpu, 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'], source: 'the default order' };
+  const source = 'the default order';
+  if (isNode()) {
+    const registeredGpu = (['webgpu', 'webgl'] as const).filter((name) => isRegistered(BACKENDS[name].tfName));
+    return { names: [...registeredGpu, 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'], source, demoted: [] };
+  }
+  // On a software adapter the GPU backends are slower than wasm, and WebGPU slower than WebGL (docs/performance.md,
+  // "Browser"): below wasm, WebGL first.
+  const gpus = await Promise.all((['webgpu', 'webgl'] as const).map(async (name) => ({ name, probe: await BACKENDS[name].probe!() })));
+  const hardware = gpus.filter((g) => !g.probe.software).map((g) => g.name);
+  const software = gpus.filter((g) => g.probe.software).reverse();
+  return {
+    names: [...hardware, 'wasm', ...software.map((g) => g.name), 'cpu'],
+    source,
+    demoted: software.map((g) => ({ name: g.name, description: g.probe.description })),
+  };
 }
 
 function parseNames(raw: readonly string[], where: string): BackendName[] {
@@ -152,25 +190,50 @@ function parseNames(raw: readonly string[], where: string): BackendName[] {
   return [...new Set(canonical)];
 }
 
-async function tryBackend(name: BackendName): Promise<BackendAttempt> {
-  const { tfName, pkg, load, nodeOnly } = BACKENDS[name];
+async function tryBackend(name: BackendName, wasmPaths?: string): Promise<BackendAttempt> {
+  const { tfName, pkg, load, nodeOnly, probe } = BACKENDS[name];
   const failed = (reason: string): BackendAttempt => ({ name, ok: false, reason });
   if (nodeOnly && !isNode()) return failed(`${pkg} only runs in Node.js`);
-  if (load) {
-    try {
-      await load(pkg);
-    } catch (err) {
-      return failed(describeImportError(pkg, err));
-    }
-  } else if (!isRegistered(tfName)) {
-    return failed(`not registered: the application must import '${pkg}' first`);
+  // In Node the browser GPU backends register nothing; there they are the application's own (a Node WebGPU).
+  if (probe && isNode() && !isRegistered(tfName)) return failed(`not registered: the application must import '${pkg}' first`);
+  // In a browser, ask what the backend would run on before importing it.
+  const offered = probe && !isNode() ? await probe() : undefined;
+  if (offered && !offered.available) return failed(offered.description);
+  let module: unknown;
+  try {
+    module = await load(pkg);
+  } catch (err) {
+    return failed(isNode() ? describeImportError(pkg, err) : `${describeImportError(pkg, err)} (import it in the application, or map it in the page's import map)`);
   }
   try {
+    // Before its first start only (tfjs refuses new paths after a failed one).
+    if (name === 'wasm' && !isNode() && tf.engine().registry[tfName] == null) setBrowserWasmPaths(module as WasmModule, pkg, wasmPaths);
     const failure = await setBackend(tfName);
-    return failure === undefined ? { name, ok: true } : failed(failure);
+    if (failure !== undefined) return failed(failure);
   } catch (err) {
     return failed(messageOf(err));
   }
+  const reason = offered ? `${offered.software ? 'software adapter: ' : ''}${offered.description}` : name === 'wasm' && !isNode() ? await wasmFeatures(module as WasmModule) : undefined;
+  return reason === undefined ? { name, ok: true } : { name, ok: true, reason };
+}
+
+interface WasmModule {
+  setWasmPaths(prefix: string): void;
+  getThreadsCount(): number;
+}
+
+/** Points tfjs's wasm backend at its binaries: its browser build looks next to the page, not next to itself. */
+function setBrowserWasmPaths(wasm: WasmModule, pkg: string, wasmPaths: string | undefined): void {
+  const folder = wasmPaths ?? resolvedWasmFolder(pkg);
+  if (folder !== undefined) wasm.setWasmPaths(folder.endsWith('/') ? folder : `${folder}/`);
+}
+
+/** The wasm binary tfjs chose in a browser: SIMD, and threads only on a cross-origin isolated page. */
+async function wasmFeatures(wasm: WasmModule): Promise<string> {
+  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+  const threads = (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) ? wasm.getThreadsCount() : 1;
+  const why = threads > 1 || crossOriginIsolated() ? '' : ' (the page is not cross-origin isolated: serve it with COOP/COEP headers for threads)';
+  return `${simd ? 'SIMD' : 'no SIMD'}, ${threads} thread${threads === 1 ? '' : 's'}${why}`;
 }
 
 /** tf.setBackend(); on failure, why: tfjs reports the cause only through console.warn. */
@@ -186,9 +249,15 @@ async function setBackend(tfName: string): Promise<string | undefined> {
   return [`tf.setBackend('${tfName}') failed`, ...warnings].join('; ');
 }
 
-// A computed specifier keeps bundlers from resolving packages that are optional and Node-only.
+// A computed specifier keeps bundlers from resolving packages that are optional (the tfjs-node ones, Node-only;
+// the browser GPU backends, which an application bundles by importing them itself).
 function importOptional(pkg: string): Promise<unknown> {
   return import(/* webpackIgnore: true */ /* @vite-ignore */ pkg);
+}
+
+/** A GPU backend the application registered (by importing its package) is used as it is; else, in a browser, imported by name. */
+function importUnlessRegistered(tfName: string): (pkg: string) => Promise<unknown> {
+  return async (pkg) => (isRegistered(tfName) ? undefined : importOptional(pkg));
 }
 
 function describeImportError(pkg: string, err: unknown): string {

@@ -2,6 +2,7 @@
 // onnxruntime-node's install script (not the npm package); the tfjs engines compute where the tfjs backend does.
 import * as tf from '@tensorflow/tfjs-core';
 import { getBackendChoice } from '../backend';
+import { probeWebGpu } from '../backend/browser';
 import { isNode } from '../env';
 
 export type Device = 'cpu' | 'gpu';
@@ -28,6 +29,17 @@ export async function onnxCudaProblem(): Promise<string | undefined> {
   }
   // The provider loads only with an NVIDIA driver; without one, trying it prints ONNX Runtime's own error lines.
   if (process.platform === 'linux' && !existsSync('/proc/driver/nvidia/version')) return 'no NVIDIA driver is loaded (/proc/driver/nvidia/version is missing)';
+  return undefined;
+}
+
+/**
+ * What ONNX Runtime's WebGPU provider lacks in this browser: no adapter, or (when the device was not named) a
+ * software one, on which it is slower than its wasm provider (docs/performance.md, "Browser").
+ */
+export async function onnxWebGpuProblem(autoDevice: boolean): Promise<string | undefined> {
+  const adapter = await probeWebGpu();
+  if (!adapter.available) return adapter.description;
+  if (adapter.software && autoDevice) return `the WebGPU adapter is software (${adapter.description}), slower than wasm; device: 'gpu' uses it`;
   return undefined;
 }
 

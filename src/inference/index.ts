@@ -7,7 +7,8 @@ import { readEnv, VERBOSE_ENV_VAR } from '../backend';
 import { ArgumentError, UnsupportedModelError } from '../errors';
 import { checkLayersModel, inputChecker } from './checks';
 import { fusedPredictor } from './fused';
-import { DEVICES, onnxCudaProblem, tfjsDevice, type Device, type DeviceChoice } from './devices';
+import { isNode } from '../env';
+import { DEVICES, onnxCudaProblem, onnxWebGpuProblem, tfjsDevice, type Device, type DeviceChoice } from './devices';
 import { OnnxRuntimeUnavailableError } from './onnx-runtime';
 import type { InferenceEngine, Predictor } from './types';
 
@@ -15,7 +16,8 @@ export type EngineChoice = 'auto' | InferenceEngine;
 
 export interface CompileForInferenceOptions {
   /**
-   * 'auto' (default): onnxruntime when onnxruntime-node loads and the model exports to ONNX, else tfjs-fused.
+   * 'auto' (default): in Node, onnxruntime when onnxruntime-node loads and the model exports to ONNX, else tfjs-fused;
+   * in a browser, tfjs-fused, else onnxruntime (onnxruntime-web). On a GPU first when one is here (device).
    * A named engine is used or the call fails, with no fallback.
    */
   engine?: EngineChoice;
@@ -33,10 +35,16 @@ export const DEVICE_ENV_VAR = 'KERAS_APPLICATIONS_DEVICE';
 
 const ENGINES: readonly EngineChoice[] = ['auto', 'onnxruntime', 'tfjs-fused', 'tfjs'];
 
-/** The order 'auto' tries: GPU before CPU, then onnxruntime, tfjs-fused, tfjs ('tfjs' runs any model). */
-const CANDIDATES: readonly { engine: InferenceEngine; device: Device }[] = (['gpu', 'cpu'] as const).flatMap((device) =>
-  (['onnxruntime', 'tfjs-fused', 'tfjs'] as const).map((engine) => ({ engine, device })),
-);
+/**
+ * The order 'auto' tries: GPU before CPU, then the fastest engine first ('tfjs' runs any model). In Node,
+ * onnxruntime-node is several times faster than tfjs-fused; in a browser, tfjs-fused on wasm beats onnxruntime-web's
+ * wasm provider on MobileNetV2 and EfficientNetB0 (1.5-3×) and trails it on ResNet50 by about 10%
+ * (docs/performance.md, "Browser").
+ */
+function candidates(): { engine: InferenceEngine; device: Device }[] {
+  const engines = isNode() ? (['onnxruntime', 'tfjs-fused', 'tfjs'] as const) : (['tfjs-fused', 'onnxruntime', 'tfjs'] as const);
+  return (['gpu', 'cpu'] as const).flatMap((device) => engines.map((engine) => ({ engine, device })));
+}
 
 /** A way to run that does not exist here (no CUDA provider, a CPU backend for a GPU): skipped, not a failure. */
 class NotHere extends Error {}
@@ -50,13 +58,13 @@ export async function compileForInference(model: tfl.LayersModel, options: Compi
   checkOptionNames('compileForInference', options, ['engine', 'device']);
   const engine = choice('engine', options.engine, ENGINES, ENGINE_ENV_VAR);
   const device = choice('device', options.device, DEVICES, DEVICE_ENV_VAR);
-  const candidates = CANDIDATES.filter((c) => (engine === 'auto' || c.engine === engine) && (device === 'auto' || c.device === device));
+  const tries = candidates().filter((c) => (engine === 'auto' || c.engine === engine) && (device === 'auto' || c.device === device));
   const skipped: string[] = [];
   const verbose = readEnv(VERBOSE_ENV_VAR) === '1';
-  for (const [i, candidate] of candidates.entries()) {
-    const last = i === candidates.length - 1;
+  for (const [i, candidate] of tries.entries()) {
+    const last = i === tries.length - 1;
     try {
-      const predictor = await startEngine(candidate.engine, candidate.device, model);
+      const predictor = await startEngine(candidate.engine, candidate.device, model, device === 'auto');
       if (verbose) {
         const why = skipped.length ? ` [${skipped.join('; ')}]` : '';
         console.error(`keras-applications: predicting with '${candidate.engine}' on the ${candidate.device} ('${tf.getBackend()}')${why}`);
@@ -66,7 +74,7 @@ export async function compileForInference(model: tfl.LayersModel, options: Compi
       // A named engine on a known device fails as it is, with no fallback.
       if (engine !== 'auto' && last && !(err instanceof NotHere)) throw err;
       skipped.push(`${candidate.engine} on the ${candidate.device}: ${err instanceof Error ? err.message : String(err)}`);
-      if (err instanceof OnnxRuntimeUnavailableError && !verbose) sayOnceThatOnnxRuntimeIsMissing();
+      if (err instanceof OnnxRuntimeUnavailableError && !verbose && isNode()) sayOnceThatOnnxRuntimeIsMissing();
     }
   }
   if (device !== 'auto' || engine !== 'auto') {
@@ -102,13 +110,16 @@ function sayOnceThatOnnxRuntimeIsMissing(): void {
   );
 }
 
-async function startEngine(engine: InferenceEngine, device: Device, model: tfl.LayersModel): Promise<Predictor> {
+/** `autoDevice`: the device was not named, so a GPU path that is slower than the CPU here is skipped. */
+async function startEngine(engine: InferenceEngine, device: Device, model: tfl.LayersModel, autoDevice: boolean): Promise<Predictor> {
   if (engine === 'onnxruntime') {
-    const cudaProblem = device === 'gpu' ? await onnxCudaProblem() : undefined;
-    if (cudaProblem) throw new NotHere(cudaProblem);
-    // Imported on demand: it needs Node and the optional onnxruntime-node.
+    const browser = !isNode();
+    const gpuProblem = device === 'gpu' ? await (browser ? onnxWebGpuProblem(autoDevice) : onnxCudaProblem()) : undefined;
+    if (gpuProblem) throw new NotHere(gpuProblem);
+    // Imported on demand: it needs the optional onnxruntime-node, or onnxruntime-web in a browser.
     const { onnxPredictor } = await import('./onnx-runtime');
-    return onnxPredictor(model, { executionProviders: [device === 'gpu' ? 'cuda' : 'cpu'] });
+    const provider = device === 'gpu' ? (browser ? 'webgpu' : 'cuda') : browser ? 'wasm' : 'cpu';
+    return onnxPredictor(model, { executionProviders: [provider] });
   }
   if (tfjsDevice() !== device) {
     throw new NotHere(`the tfjs backend '${tf.getBackend()}' computes on the ${tfjsDevice()} (a GPU needs tfjs-node-gpu, or WebGL/WebGPU in a browser)`);
