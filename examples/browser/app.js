@@ -8,7 +8,7 @@
 // image (a URL), input (a URL of raw float32 pixels [1, h, w, 3]) and preprocess (a mode).
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { applications, browserWeightsCache, decodePredictions, loadImageTensor, preprocessInput, selectBackend } from 'keras-applications';
 
 const params = new URLSearchParams(location.search);
@@ -20,10 +20,8 @@ const DEFAULT_IMAGE = '/test/data/images/elephant.jpg';
 const $ = (id) => document.getElementById(id);
 
 // The .wasm files sit next to tfjs-backend-wasm's bundle; with this page cross-origin isolated (serve.ts sends
-// COOP/COEP), tfjs picks its threaded SIMD binary. One thread per logical core, up to the 8 workers it starts.
-const WASM_THREADS = Math.min(navigator.hardwareConcurrency || 1, 8);
+// COOP/COEP), selectBackend() starts its threaded SIMD binary with a thread per core.
 setWasmPaths(new URL('/node_modules/@tensorflow/tfjs-backend-wasm/dist/', location.href).href);
-setThreadsCount(WASM_THREADS);
 
 /** What the next run classifies: an image URL or File, and a chosen weights File (else the official file). */
 const chosen = { image: params.get('image') ?? DEFAULT_IMAGE, weights: null };
@@ -85,7 +83,7 @@ async function startBackend(choice) {
   // The GPU backends register only when imported: for 'auto', import both and let selectBackend() try them first.
   const gpu = choice === 'auto' ? ['webgpu', 'webgl'] : ['webgpu', 'webgl'].filter((name) => name === choice);
   await Promise.all(gpu.map((name) => import(`@tensorflow/tfjs-backend-${name}`).catch(() => undefined)));
-  const { backend, tried } = await withReportedCores(2 * WASM_THREADS, () => selectBackend(choice === 'auto' ? {} : { prefer: choice }));
+  const { backend, tried } = await selectBackend(choice === 'auto' ? {} : { prefer: choice });
   const info = { backend, tried, crossOriginIsolated: globalThis.crossOriginIsolated === true };
   if (backend === 'wasm') {
     info.wasmMultithread = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
@@ -93,20 +91,6 @@ async function startBackend(choice) {
     info.threads = getThreadsCount();
   }
   return info;
-}
-
-/**
- * Runs `start` while navigator.hardwareConcurrency reads `cores`. tfjs's wasm backend halves that number when it starts
- * (it assumes two hyperthreads per core) and caps its thread pool there: a 2-core machine would get one thread, whatever
- * setThreadsCount asks. (In Node, useThreadedWasmBackend works around the same rule.)
- */
-async function withReportedCores(cores, start) {
-  Object.defineProperty(navigator, 'hardwareConcurrency', { value: cores, configurable: true });
-  try {
-    return await start();
-  } finally {
-    delete navigator.hardwareConcurrency; // The prototype's own getter again.
-  }
 }
 
 function describeBackend(info, { skipped: withSkipped = true } = {}) {

@@ -207,8 +207,9 @@ async function tryBackend(name: BackendName, wasmPaths?: string): Promise<Backen
   }
   try {
     // Before its first start only (tfjs refuses new paths after a failed one).
-    if (name === 'wasm' && !isNode() && tf.engine().registry[tfName] == null) setBrowserWasmPaths(module as WasmModule, pkg, wasmPaths);
-    const failure = await setBackend(tfName);
+    const firstBrowserWasm = name === 'wasm' && !isNode() && tf.engine().registry[tfName] == null;
+    if (firstBrowserWasm) setBrowserWasmPaths(module as WasmModule, pkg, wasmPaths);
+    const failure = firstBrowserWasm ? await withThreadPerCore(module as WasmModule, () => setBackend(tfName)) : await setBackend(tfName);
     if (failure !== undefined) return failed(failure);
   } catch (err) {
     return failed(messageOf(err));
@@ -220,6 +221,25 @@ async function tryBackend(name: BackendName, wasmPaths?: string): Promise<Backen
 interface WasmModule {
   setWasmPaths(prefix: string): void;
   getThreadsCount(): number;
+  setThreadsCount(threads: number): void;
+}
+
+/**
+ * Starts tfjs's wasm backend in a page with one thread per logical core (up to the 8 workers it makes). tfjs halves
+ * navigator.hardwareConcurrency (it assumes two hyperthreads per core) and caps its pool there, so a 2-core machine
+ * would get one thread: while it starts, the page reports twice its cores (as useThreadedWasmBackend does in Node).
+ */
+async function withThreadPerCore<T>(wasm: WasmModule, start: () => Promise<T>): Promise<T> {
+  const cores = globalThis.navigator?.hardwareConcurrency;
+  if (!crossOriginIsolated() || !cores) return start();
+  const threads = Math.min(cores, 8);
+  wasm.setThreadsCount(threads);
+  Object.defineProperty(navigator, 'hardwareConcurrency', { value: 2 * threads, configurable: true });
+  try {
+    return await start();
+  } finally {
+    delete (navigator as { hardwareConcurrency?: number }).hardwareConcurrency; // the prototype's getter again
+  }
 }
 
 /** Points tfjs's wasm backend at its binaries: its browser build looks next to the page, not next to itself. */
