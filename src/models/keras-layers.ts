@@ -12,6 +12,7 @@ import { GroupedConv2D } from '../layers/grouped-conv2d';
 import { HARD_SWISH } from '../layers/hard-swish';
 import { LayerScale } from '../layers/layer-scale';
 import { Normalization } from '../layers/normalization';
+import { OPERATION_MODULE } from './keras-operations';
 
 /** A layer entry of a Keras config: `config.layers[]` of a model, or a whole model. */
 export interface KerasLayerConfig {
@@ -95,7 +96,7 @@ const RECIPES: Record<string, LayerRecipe> = {
     passed: ['axis', 'momentum', 'epsilon', 'center', 'scale'],
     fixed: { synchronized: false, renorm: false },
     ignored: ['renorm_clipping', 'renorm_momentum'], // used only with renorm
-    build: (a) => tfl.layers.batchNormalization(a as never),
+    build: ({ axis, ...a }) => tfl.layers.batchNormalization({ ...a, axis: singleAxis(axis) } as never),
   },
   LayerNormalization: {
     passed: ['axis', 'epsilon', 'center', 'scale'],
@@ -135,7 +136,7 @@ const RECIPES: Record<string, LayerRecipe> = {
       new Normalization({
         ...a,
         // Keras keeps a tuple of axes and the statistics in their broadcast shape; one axis loads.
-        axis: (Array.isArray(axis) && axis.length === 1 ? axis[0] : axis) as number,
+        axis: singleAxis(axis),
         mean: Array.isArray(mean) ? (mean.flat(Infinity) as number[]) : (mean as undefined),
         variance: Array.isArray(variance) ? (variance.flat(Infinity) as number[]) : (variance as undefined),
       }),
@@ -144,8 +145,16 @@ const RECIPES: Record<string, LayerRecipe> = {
   CustomScaleLayer: { passed: ['scale'], build: (a) => new CustomScaleLayer(a as never) },
 };
 
-/** Options every layer has: the ones handled here for all classes. */
-const COMMON_OPTIONS = ['name', 'trainable', 'dtype', 'seed'];
+/** Keras keeps some axes as a tuple (Keras 2 BatchNormalization's `[3]`); tfjs takes one axis as a number. */
+function singleAxis(axis: unknown): number {
+  return (Array.isArray(axis) && axis.length === 1 ? axis[0] : axis) as number;
+}
+
+/**
+ * Options every layer has: the ones handled here for all classes. Keras 2 gives the first layer of a
+ * Sequential the model's `batch_input_shape`, which the model's input takes.
+ */
+const COMMON_OPTIONS = ['name', 'trainable', 'dtype', 'seed', 'batch_input_shape'];
 
 const SUPPORTED_LAYER_CLASSES: readonly string[] = Object.keys(RECIPES);
 
@@ -160,11 +169,8 @@ export function buildKerasLayer(entry: KerasLayerConfig, where: string): tfl.lay
         'Replace it with built-in layers in Keras and save the model again.',
     );
   }
-  if (entry.module?.startsWith('keras.src.ops.')) {
-    throw new UnsupportedModelError(
-      `${describe} is a Keras operation on tensors (${entry.module}.${entry.class_name}, such as \`x + 3.0\`), not a layer; ` +
-        'loadKerasModel rebuilds layers only. Write it as a layer (layers.Add, layers.Rescaling, …) in Keras and save the model again.',
-    );
+  if (entry.module?.startsWith(OPERATION_MODULE)) {
+    throw new UnsupportedModelError(`${describe} is a Keras operation (${entry.module}), which can only appear in a functional model's graph.`);
   }
   const recipe = keras3Class(entry) ? RECIPES[entry.class_name] : undefined;
   if (!recipe) {
