@@ -13,7 +13,8 @@ import { ensureBackend } from '../src/backend';
 import { UnsupportedModelError } from '../src/errors';
 import { loadKerasModel } from '../src/index';
 import { KerasOperation } from '../src/models/keras-operations';
-import { sampleIndices } from './helpers/generator';
+import { readWeightsFile } from '../src/weights/h5';
+import { sampleIndices, uniform } from './helpers/generator';
 import { writeFullModelH5 } from './helpers/h5-writer';
 import { fixtureConfig, fixtureInput, generatedWeightsFile, kerasLayerTable, layerTable, outputError, relativeError, softmax, type FixtureConfig } from './helpers/keras-ref';
 
@@ -97,6 +98,50 @@ describe("tf.keras's Keras 2 layout: the Keras 2.2.4 Xception config", () => {
     // Its classifier keeps Keras 2's softmax; the fixture's output is logits.
     await checkAgainstFixture('xception-keras2', topology.model_config, config, names, topology.keras_version, true);
   }, 120_000);
+});
+
+describe("tf.keras's Keras 2 layout: a Sequential without an InputLayer", () => {
+  const MODELS = 'test/fixtures/keras-ref/models';
+  const reference = JSON.parse(readFileSync(`${MODELS}/sequential_aug.json`, 'utf8')) as {
+    inputs: { shape: number[]; generator: { seed: string; lo: number; hi: number } }[];
+    outputs: { values: number[] }[];
+  };
+  interface Entry {
+    class_name: string;
+    config: Record<string, unknown>;
+  }
+  /**
+   * Keras's sequential_aug config in Keras 2's Sequential form: no InputLayer, the input's shape as the first
+   * layer's `batch_input_shape`, dtypes as strings, no modules; Keras 2.2 wrote the layers list as the whole config.
+   */
+  const keras2Config = (asList: boolean): unknown => {
+    const keras3 = JSON.parse(new TextDecoder().decode(unzipSync(readFileSync(`${MODELS}/sequential_aug.keras`))['config.json'])) as {
+      config: { name: string; layers: Entry[] };
+    };
+    const [input, ...layers] = keras3.config.layers;
+    const keras2Layers = layers.map((entry, i) => ({
+      class_name: entry.class_name,
+      config: { ...entry.config, dtype: 'float32', ...(i === 0 ? { batch_input_shape: input!.config.batch_shape } : {}) },
+    }));
+    return { class_name: 'Sequential', config: asList ? keras2Layers : { name: keras3.config.name, layers: keras2Layers } };
+  };
+
+  it.each([
+    ['{name, layers}', false],
+    ['a list of layers (Keras 2.2)', true],
+  ])("with its config as %s: Keras's outputs from a Keras 2 full-model .h5", async (_form, asList) => {
+    const file = path.join(folder, `sequential-keras2-${asList}.h5`);
+    await writeFullModelH5(file, keras2Config(asList), await readWeightsFile(`${MODELS}/sequential_aug.h5`));
+    const model = await loadKerasModel(file);
+    const { shape, generator } = reference.inputs[0]!;
+    const input = tf.tensor(uniform(generator.seed, shape, generator.lo, generator.hi), shape);
+    const output = model.predict(input) as tf.Tensor;
+    expect(relativeError(await output.data(), reference.outputs[0]!.values)).toBeLessThan(1e-4);
+    expect(model.layers[0]!.getClassName()).toBe('InputLayer');
+    expect(model.layers[0]!.batchInputShape).toEqual([null, 32, 32, 3]);
+    tf.dispose([input, output]);
+    model.dispose();
+  });
 });
 
 describe('Keras 3 operation nodes in the graphs of keras.applications models', () => {

@@ -36,7 +36,7 @@ export async function writeFullModelH5(path: string, modelConfig: unknown, file:
     weights.create_attribute('layer_names', file.layers.map((layer) => layer.name));
     for (const layer of file.layers) {
       const group = weights.create_group(layer.name);
-      const names = layer.weights.map((weight) => `${layer.name}/${weight.name}:0`);
+      const names = layer.weights.map(({ name }) => `${name.startsWith(`${layer.name}/`) ? '' : `${layer.name}/`}${name.replace(/:0$/, '')}:0`);
       group.create_attribute('weight_names', names.length > 0 ? names : new Float64Array(0));
       layer.weights.forEach((weight, i) => {
         const parts = names[i]!.split('/');
