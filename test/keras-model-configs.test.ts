@@ -144,10 +144,12 @@ describe("tf.keras's Keras 2 layout: a Sequential without an InputLayer", () => 
   });
 });
 
-describe('Keras 3 operation nodes in the graphs of keras.applications models', () => {
+// ConvNeXt's and MobileNetV3's graphs hold Keras operations; EfficientNet's blocks a Dropout with noise_shape.
+describe('keras.applications configs written by Keras 3', () => {
   it.each([
     ['ConvNeXtTiny', 'notop_avg_128x160'],
     ['MobileNetV3Small', 'top_default'],
+    ['EfficientNetB0', 'notop_avg_128x160'],
   ])("%s (%s) from Keras's config.json, with the keras-ref weights, gives Keras's outputs", async (builder, id) => {
     const config = fixtureConfig(builder, id);
     const modelConfig = readJson(`${builder}-${id}.config.json`);

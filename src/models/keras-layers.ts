@@ -119,7 +119,8 @@ const RECIPES: Record<string, LayerRecipe> = {
   GlobalMaxPooling2D: { fixed: { ...CHANNELS_LAST, keepdims: false }, build: (a) => tfl.layers.globalMaxPooling2d(a as never) },
   Flatten: { fixed: CHANNELS_LAST, build: (a) => tfl.layers.flatten(a as never) },
   Reshape: { passed: ['target_shape'], build: (a) => tfl.layers.reshape(a as never) },
-  Dropout: { passed: ['rate'], fixed: { noise_shape: null }, build: (a) => tfl.layers.dropout(a as never) },
+  // tfjs's noiseShape takes null for "the input's size", as Keras's (None, 1, 1, 1) in EfficientNet's blocks.
+  Dropout: { passed: ['rate', 'noise_shape'], build: (a) => tfl.layers.dropout(a as never) },
   Rescaling: { passed: ['scale', 'offset'], build: (a) => tfl.layers.rescaling(a as never) },
   RandomFlip: identityAtInference('RandomFlip'),
   RandomRotation: identityAtInference('RandomRotation'),
