@@ -4,10 +4,12 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBackend } from '../src/backend';
 import { classify, clearModelCache } from '../src/classify';
 import { ArgumentError } from '../src/errors';
+import { nestedApplications } from '../src/models/nested-application';
 import { runCli } from './helpers/cli';
 import { relativeError } from './helpers/keras-ref';
 
@@ -85,6 +87,25 @@ describe('classify with a model file', () => {
   ])('refuses %o', async (options, message) => {
     await expect(classify(`${IMAGES}/elephant.jpg`, options as never)).rejects.toThrow(ArgumentError);
     await expect(classify(`${IMAGES}/elephant.jpg`, options as never)).rejects.toThrow(message);
+  });
+});
+
+describe('the keras.applications model inside a file, by the name Keras gives it', () => {
+  const kerasNames = JSON.parse(readFileSync('test/fixtures/keras-configs/application_names.json', 'utf8')) as Record<string, string>;
+
+  it.each(Object.entries(kerasNames))('%s: %s', (builder, kerasName) => {
+    const base = tfl.sequential({ name: kerasName, layers: [tfl.layers.dense({ units: 2, inputShape: [3] })] });
+    const input = tfl.input({ shape: [3] });
+    const outer = tfl.model({ name: 'transfer', inputs: input, outputs: tfl.layers.dense({ units: 1 }).apply(base.apply(input)) as tfl.SymbolicTensor });
+    expect(nestedApplications(outer).map((entry) => entry.kerasName)).toEqual([builder]);
+    outer.dispose();
+  });
+
+  it("MobileNet's and MobileNetV2's names carry their alpha and size", () => {
+    const named = (name: string) => tfl.sequential({ name, layers: [tfl.layers.dense({ units: 2, inputShape: [3] })] });
+    expect(nestedApplications(named('mobilenetv2_0.35_96')).map((entry) => entry.kerasName)).toEqual(['MobileNetV2']);
+    expect(nestedApplications(named('mobilenet_0.25_None')).map((entry) => entry.kerasName)).toEqual(['MobileNet']);
+    expect(nestedApplications(named('my_classifier'))).toEqual([]);
   });
 });
 
