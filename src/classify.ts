@@ -5,20 +5,33 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { checkOptionNames, formatValue } from './arguments';
 import type { WeightsDownloadOptions } from './applications/official-weights';
 import type { ApplicationOptions, InputShape } from './applications/types';
-import { getApplication, preprocessInput, type AnyApplicationEntry, type ApplicationEntry, type ApplicationName } from './applications/registry';
+import { applications, getApplication, preprocessInput, type AnyApplicationEntry, type ApplicationEntry, type ApplicationName } from './applications/registry';
 import { ArgumentError } from './errors';
 import type { DeviceChoice } from './inference/devices';
 import { compileForInference } from './inference/index';
 import type { Predictor } from './inference/types';
 import { loadImageTensor, type ImageSource, type LoadImageOptions } from './image/image';
 import { WEIGHTS_DOWNLOAD_OPTION_NAMES } from './weights/source';
-import { decodePredictions, type ImagenetPrediction } from './applications/imagenet-utils';
+import { decodePredictions, MODE_NAMES, preprocessWithMode, type ImagenetPrediction, type PreprocessMode } from './applications/imagenet-utils';
+import { loadKerasModel, type KerasModelSource } from './models/load-keras-model';
+import { nestedApplications } from './models/nested-application';
 import { computeMelgram, type AudioReadOptions, type AudioSource } from './audio/melgram';
 import { decodeMusicTags, type MusicTag } from './audio/music-tags';
 
 export interface ClassifyOptions extends WeightsDownloadOptions {
-  /** A name of the registry (`applications`), e.g. `'MobileNetV2'`. Default `'ResNet50'`. */
-  model?: ApplicationName;
+  /**
+   * A name of the registry (`applications`), e.g. `'MobileNetV2'`, or a Keras model file as `loadKerasModel`
+   * reads it (a `.keras` archive or a full-model `.h5`): its path or URL, or its bytes. Default `'ResNet50'`.
+   */
+  model?: ApplicationName | KerasModelSource;
+  /** With a model file: the names of its classes, in the order of its output. Required then. */
+  labels?: string[];
+  /**
+   * With a model file: how its images are preprocessed, a mode of `preprocessInput` ('caffe', 'tf', 'torch',
+   * 'none'). Default: the mode of the keras.applications model inside the file (a transfer model's base); required
+   * when the file has none.
+   */
+  preprocess?: PreprocessMode;
   /** How many classes (or tags) to return per input, best first. Default 5. */
   top?: number;
   /**
@@ -51,7 +64,7 @@ export type TagMusicOptions = ClassifyOptions & { model: 'MusicTaggerCRNN' };
 /** An image: a path or file bytes (JPEG, PNG, … as `loadImage` reads), or a `[height, width, 3]` tensor of 0–255 RGB values. */
 export type ClassifyInput = ImageSource | tf.Tensor3D;
 
-const OPTION_NAMES = ['model', 'top', 'weights', 'modelOptions', 'device', ...WEIGHTS_DOWNLOAD_OPTION_NAMES];
+const OPTION_NAMES = ['model', 'top', 'weights', 'modelOptions', 'device', 'labels', 'preprocess', ...WEIGHTS_DOWNLOAD_OPTION_NAMES];
 const DEFAULT_MODEL: ApplicationName = 'ResNet50';
 
 /** Built models by model name, weights and model options; promises, so that concurrent calls share one build. */
@@ -80,19 +93,35 @@ export async function classify(
   options: ClassifyOptions = {},
 ): Promise<ImagenetPrediction[] | ImagenetPrediction[][] | MusicTag[] | MusicTag[][]> {
   checkOptionNames('classify', options, OPTION_NAMES);
-  const { model: name = DEFAULT_MODEL, top = 5, weights, modelOptions = {}, device, ...download } = options;
+  const { model: name = DEFAULT_MODEL, top = 5, weights, modelOptions, device, labels, preprocess, ...download } = options;
   if (!Number.isInteger(top) || top < 1) throw new ArgumentError(`\`top\` must be a positive integer. Received: top=${formatValue(top)}`);
-  const entry = getApplication(name);
   const single = !Array.isArray(input) && !(input instanceof tf.Tensor && input.rank === 4);
   const inputs = Array.isArray(input) ? input : [input];
   if (inputs.length === 0) throw new ArgumentError('`classify` needs at least one input. Received: []');
-  validateModelOptions(modelOptions);
+  if (isModelFile(name)) {
+    if (weights !== undefined || modelOptions !== undefined) {
+      throw new ArgumentError(
+        '`weights` and `modelOptions` are for the models of the registry; a model file holds its own architecture and weights. ' +
+          `Received: ${formatValue(weights !== undefined ? { weights } : { modelOptions })}`,
+      );
+    }
+    const decoded = await classifyWithModelFile(inputs as ClassifyInput[], name, { top, labels, preprocess, device, download });
+    return single ? decoded[0]! : decoded;
+  }
+  if (labels !== undefined || preprocess !== undefined) {
+    throw new ArgumentError(
+      `\`labels\` and \`preprocess\` are for a model file (model: 'my_model.keras'); ${name} classifies into ImageNet's classes ` +
+        `with its own preprocessing. Received: ${formatValue(labels !== undefined ? { labels } : { preprocess })}`,
+    );
+  }
+  const entry = getApplication(name);
+  validateModelOptions(modelOptions ?? {});
   // Inputs first, so that a wrong path fails before a weights download.
   const { timeoutMs, deadlineMs, signal } = download;
   const batch =
     entry.kind === 'audio'
       ? await melgramBatch(inputs, { timeoutMs, deadlineMs, signal })
-      : await preparedImageBatch(inputs, entry, { inputShape: modelOptions.inputShape, timeoutMs, deadlineMs, signal });
+      : await preparedImageBatch(inputs, entry, { inputShape: modelOptions?.inputShape, timeoutMs, deadlineMs, signal });
   let scores: tf.Tensor | undefined;
   try {
     const predictor = await loadPredictor(entry.kerasName as ApplicationName, { weights, modelOptions, ...download }, device);
@@ -196,10 +225,18 @@ function cached<T>(cache: Map<string, Promise<T>>, key: string, make: () => Prom
 /** Disposes every model (and compiled predictor) `classify` has built and forgets them; the next call builds afresh. */
 export async function clearModelCache(): Promise<void> {
   const pending = [...predictors.values(), ...models.values()];
+  const files = [...fileClassifiers.values()];
   predictors.clear();
   models.clear();
+  fileClassifiers.clear();
   const built = await Promise.allSettled<Predictor | tfl.LayersModel>(pending);
   for (const result of built) if (result.status === 'fulfilled') result.value.dispose();
+  for (const result of await Promise.allSettled(files)) {
+    if (result.status === 'fulfilled') {
+      result.value.predictor.dispose();
+      result.value.model.dispose();
+    }
+  }
 }
 
 /**
@@ -209,10 +246,22 @@ export async function clearModelCache(): Promise<void> {
 export async function preparedImageBatch(
   inputs: (ClassifyInput | tf.Tensor4D)[],
   entry: ApplicationEntry,
-  options: { inputShape?: InputShape | null } & Pick<LoadImageOptions, 'timeoutMs' | 'deadlineMs' | 'signal'> = {},
+  options: { inputShape?: InputShape | null } & ImageFetchOptions = {},
 ): Promise<tf.Tensor4D> {
   const { inputShape, ...fetch } = options;
-  const [height, width] = [inputShape?.[0] ?? entry.defaultSize, inputShape?.[1] ?? entry.defaultSize];
+  const size: [number, number] = [inputShape?.[0] ?? entry.defaultSize, inputShape?.[1] ?? entry.defaultSize];
+  return imageBatch(inputs, size, (batch) => preprocessInput(batch, entry.kerasName), fetch);
+}
+
+type ImageFetchOptions = Pick<LoadImageOptions, 'timeoutMs' | 'deadlineMs' | 'signal'>;
+
+/** The images as one `[n, height, width, 3]` batch, given to `preprocess`. */
+async function imageBatch(
+  inputs: (ClassifyInput | tf.Tensor4D)[],
+  [height, width]: [number, number],
+  preprocess: (batch: tf.Tensor4D) => tf.Tensor,
+  fetch: ImageFetchOptions,
+): Promise<tf.Tensor4D> {
   const loaded = await Promise.allSettled(
     inputs.map(async (input) => {
       if (!(input instanceof tf.Tensor)) return loadImageTensor(input, { targetSize: [height, width], ...fetch });
@@ -238,7 +287,7 @@ export async function preparedImageBatch(
   return tf.tidy(() => {
     const batch = tf.concat(images.map((image) => (image.rank === 3 ? tf.expandDims(image, 0) : image)) as tf.Tensor4D[]);
     tf.dispose(images);
-    return preprocessInput(batch, entry.kerasName) as tf.Tensor4D;
+    return preprocess(batch) as tf.Tensor4D;
   });
 }
 
@@ -253,4 +302,121 @@ async function melgramBatch(clips: unknown[], fetching: AudioReadOptions): Promi
   const batch = tf.stack(melgrams) as tf.Tensor4D;
   tf.dispose(melgrams);
   return batch;
+}
+
+// ---- a Keras model file as the classifier ----------------------------------------------------
+
+/** A model option that names a file: bytes, or a string that is not a registry name and looks like a path or URL. */
+export function isModelFile(model: ApplicationName | KerasModelSource): model is KerasModelSource {
+  return typeof model !== 'string' || (!(model in applications) && /[./\\:]/.test(model));
+}
+
+interface ModelFileOptions {
+  top: number;
+  labels: unknown;
+  preprocess: unknown;
+  device: DeviceChoice | undefined;
+  download: WeightsDownloadOptions;
+}
+
+/** A loaded model file, and how `classify` feeds it. */
+export interface FileClassifier {
+  model: tfl.LayersModel;
+  predictor: Predictor;
+  size: [number, number];
+  /** The preprocessing mode of a keras.applications model inside it; undefined when it has none (or several). */
+  nestedMode: PreprocessMode | undefined;
+  classes: number;
+}
+
+async function classifyWithModelFile(inputs: ClassifyInput[], source: KerasModelSource, options: ModelFileOptions): Promise<ImagenetPrediction[][]> {
+  const { top, labels, preprocess, device, download } = options;
+  if (!Array.isArray(labels) || labels.length === 0 || labels.some((label) => typeof label !== 'string')) {
+    throw new ArgumentError(
+      `\`labels\` must name the classes of the model file, in the order of its output (a non-empty array of strings). Received: labels=${formatValue(labels)}`,
+    );
+  }
+  if (preprocess !== undefined && !MODE_NAMES.includes(preprocess as PreprocessMode)) {
+    throw new ArgumentError(`\`preprocess\` must be one of ${MODE_NAMES.map((mode) => `'${mode}'`).join(', ')}. Received: preprocess=${formatValue(preprocess)}`);
+  }
+  const where = typeof source === 'string' ? source : 'the given model bytes';
+  const cachedHere = typeof source === 'string';
+  const { model, predictor, size, nestedMode, classes } = await (cachedHere
+    ? loadFileClassifier(source, download, device)
+    : startFileClassifier(source, where, download, device));
+  let scores: tf.Tensor | undefined;
+  let batch: tf.Tensor | undefined;
+  try {
+    const mode = (preprocess as PreprocessMode | undefined) ?? nestedMode;
+    if (mode === undefined) {
+      throw new ArgumentError(
+        `\`preprocess\` is required for ${where}: it holds no keras.applications model (by its Keras name) to take the ` +
+          `preprocessing from. Give the mode its images were preprocessed with in training: ${MODE_NAMES.map((m) => `'${m}'`).join(', ')}.`,
+      );
+    }
+    if (labels.length !== classes) {
+      throw new ArgumentError(`\`labels\` has ${labels.length} names, but the output of ${where} has ${classes} classes. Received: labels=${formatValue(labels)}`);
+    }
+    const { timeoutMs, deadlineMs, signal } = download;
+    batch = await imageBatch(inputs, size, (pixels) => preprocessWithMode(pixels, mode), { timeoutMs, deadlineMs, signal });
+    scores = (await predictor.predict(batch)) as tf.Tensor;
+    return decodeLabels(await scores.data(), labels as string[], top);
+  } finally {
+    tf.dispose([...(batch ? [batch] : []), ...(scores ? [scores] : [])]);
+    if (!cachedHere) {
+      predictor.dispose();
+      model.dispose();
+    }
+  }
+}
+
+/** Loaded model files with their predictors, by path or URL and device; cleared with the registry's models. */
+const fileClassifiers = new Map<string, Promise<FileClassifier>>();
+
+/**
+ * The classifier of the model file at a path or URL: loaded on the first call, the same afterwards (as the
+ * registry's models). The CLI reads its preprocessing and class count from it before classifying.
+ */
+export function loadFileClassifier(source: string, download: WeightsDownloadOptions = {}, device: DeviceChoice = 'auto'): Promise<FileClassifier> {
+  return cached(fileClassifiers, `${source}\n${device}`, () => startFileClassifier(source, source, download, device));
+}
+
+async function startFileClassifier(
+  source: KerasModelSource,
+  where: string,
+  download: WeightsDownloadOptions,
+  device: DeviceChoice = 'auto',
+): Promise<FileClassifier> {
+  const model = await loadKerasModel(source, download);
+  try {
+    const [input] = model.inputs;
+    const [output] = model.outputs;
+    if (model.inputs.length !== 1 || input!.shape.length !== 4 || input!.shape[3] !== 3 || model.outputs.length !== 1 || output!.shape.length !== 2) {
+      throw new ArgumentError(
+        `classify takes an image classifier: one input of [height, width, 3] images and one output of class scores; ${where} ` +
+          `takes ${model.inputs.map((t) => `[${t.shape.slice(1).join(', ')}]`).join(' and ')} and gives ${model.outputs.map((t) => `[${t.shape.slice(1).join(', ')}]`).join(' and ')}.`,
+      );
+    }
+    const nested = nestedApplications(model);
+    const modes = [...new Set(nested.map((entry) => entry.preprocessing))];
+    const [height, width] = [input!.shape[1], input!.shape[2]].map((dim) => dim ?? nested[0]?.defaultSize);
+    if (height == null || width == null) {
+      throw new ArgumentError(`The input of ${where} has a free size, and it holds no keras.applications model whose default size classify could use.`);
+    }
+    const predictor = await compileForInference(model, { device });
+    return { model, predictor, size: [height, width], nestedMode: modes.length === 1 ? modes[0] : undefined, classes: output!.shape[1]! };
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+}
+
+/** The `top` best classes of each row of `scores`, best first (ties by index); `probability` is the model's score. */
+function decodeLabels(scores: ArrayLike<number>, labels: string[], top: number): ImagenetPrediction[][] {
+  const classes = labels.length;
+  return Array.from({ length: scores.length / classes }, (_, row) => {
+    const values = Array.from(scores).slice(row * classes, (row + 1) * classes);
+    const order = values.map((_, i) => i).sort((a, b) => values[b]! - values[a]! || a - b);
+    return order.slice(0, top).map((i) => ({ classId: String(i), className: labels[i]!, probability: values[i]! }));
+  });
 }

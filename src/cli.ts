@@ -12,7 +12,9 @@ import { applications, type AnyApplicationEntry, type ApplicationEntry, type App
 import type { InputShape } from './applications/types';
 import { BACKEND_ENV_VAR } from './backend';
 import { cacheFolder, cachedFiles, describeConfiguration, filesToRemove, fitProblem, OFFICIAL_FILES, officialFileFor } from './cache';
-import { classify as classifyInputs, preparedImageBatch } from './classify';
+import { MODE_NAMES, type PreprocessMode } from './applications/imagenet-utils';
+import { classify as classifyInputs, isModelFile, loadFileClassifier, preparedImageBatch } from './classify';
+import { readRegularFile } from './files';
 import { ArgumentError, DownloadError, KerasApplicationsError, WeightsFileError, WeightsMismatchError } from './errors';
 import { DEVICES, type DeviceChoice } from './inference/devices';
 import { DEVICE_ENV_VAR } from './inference/index';
@@ -51,7 +53,11 @@ const USAGE = `Usage:
   keras-applications --help | --version
 
 Options:
-  --model <name>       one of the models that 'list' shows, any letter case (default ResNet50)
+  --model <name>       one of the models that 'list' shows, any letter case (default ResNet50); classify: also
+                       the path or URL of a Keras model file (.keras, or a whole model saved to .h5), with --labels
+  --labels <file>      classify with a model file: its class names, one per line in the order of its output
+  --preprocess <mode>  classify with a model file: caffe, tf, torch or none (default: the mode of the
+                       keras.applications model inside the file; required when it has none)
   --top <k>            classify: classes shown per image (default 5)
   --weights <w>        classify, features: 'imagenet' (default: the official Keras file, downloaded once into
                        $KERAS_HOME/models or ~/.keras/models; for MusicTaggerCRNN the author's 'msd' weights),
@@ -161,6 +167,8 @@ function parse(argv: string[]) {
       allowPositionals: true,
       options: {
         model: { type: 'string', default: 'ResNet50' },
+        labels: { type: 'string' },
+        preprocess: { type: 'string' },
         top: { type: 'string', default: '5' },
         weights: { type: 'string' },
         layer: { type: 'string', multiple: true },
@@ -266,9 +274,13 @@ async function cachedVariants(): Promise<Map<string, string[]>> {
 
 async function classify(inputs: string[], options: Options): Promise<string> {
   if (inputs.length === 0) throw new UsageError("'classify' needs at least one image");
-  const model = modelName(options.model);
   const top = Number(options.top);
   if (!Number.isInteger(top) || top < 1) throw new UsageError(`--top must be a positive integer. Received: ${options.top}`);
+  if (isModelFile(options.model)) return classifyWithModelFile(inputs, options.model, top, options);
+  if (options.labels !== undefined || options.preprocess !== undefined) {
+    throw new UsageError(`--labels and --preprocess are for a model file (--model my_model.keras); ${options.model} classifies into ImageNet's classes`);
+  }
+  const model = modelName(options.model);
   const weights = weightsOption(options);
   const modelOptions = builderOptions(applications[model], options);
   const device = deviceOption(options.device);
@@ -285,6 +297,44 @@ async function classify(inputs: string[], options: Options): Promise<string> {
     .map(({ image, predictions }) => report(`${image} (${model})`, 'Class', predictions.map((p) => [p.className, p.probability])))
     .join('\n');
 }
+
+/** `classify --model my_model.keras --labels labels.txt [--preprocess <mode>]`. */
+async function classifyWithModelFile(inputs: string[], file: string, top: number, options: Options): Promise<string> {
+  const builderOnly = (['weights', 'alpha', 'input-size', 'option'] as const).filter((name) => options[name] !== undefined);
+  if (builderOnly.length > 0) {
+    throw new UsageError(`--${builderOnly[0]} is for the models 'list' shows; a model file holds its own architecture and weights`);
+  }
+  if (options.labels === undefined) {
+    throw new UsageError("--labels <file> is required with a model file: the model's class names, one per line in the order of its output");
+  }
+  const preprocess = options.preprocess as PreprocessMode | undefined;
+  if (preprocess !== undefined && !MODE_NAMES.includes(preprocess)) {
+    throw new UsageError(`--preprocess must be one of ${MODE_NAMES.join(', ')}. Received: ${preprocess}`);
+  }
+  const text = await readRegularFile(options.labels, {
+    maxBytes: LABELS_MAX_BYTES,
+    fail: (why) => new ArgumentError(`Cannot read the labels file ${options.labels}: ${why}`),
+  });
+  const labels = new TextDecoder().decode(text).split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '');
+  const device = deviceOption(options.device);
+  const classifier = await loadFileClassifier(file, {}, device);
+  if (preprocess === undefined && classifier.nestedMode === undefined) {
+    throw new UsageError(
+      `--preprocess is required: ${file} holds no keras.applications model to take the preprocessing from; give the mode its ` +
+        `images were preprocessed with in training (${MODE_NAMES.join(', ')})`,
+    );
+  }
+  if (labels.length !== classifier.classes) {
+    throw new UsageError(`--labels ${options.labels} names ${labels.length} classes, but the output of ${file} has ${classifier.classes}`);
+  }
+  const predictions = await classifyInputs(inputs, { model: file, labels, preprocess, top, device });
+  const results = predictions.map((p, i) => ({ image: inputs[i]!, predictions: p }));
+  if (options.json) return `${JSON.stringify({ model: file, results }, null, 2)}\n`;
+  return results.map(({ image, predictions }) => report(`${image} (${file})`, 'Class', predictions.map((p) => [p.className, p.probability]))).join('\n');
+}
+
+/** A labels file is a short text: one class name per line. */
+const LABELS_MAX_BYTES = 16 * 2 ** 20;
 
 /** A titled table of ranked labels with their scores as percentages. */
 function report(title: string, labelHeader: string, ranked: [string, number][]): string {

@@ -21,7 +21,7 @@ const ELEPHANT = 'test/data/images/elephant.jpg';
 const CAT = 'test/data/images/cat.jpg';
 // The bundled official file for MobileNet α=0.25 at 128×128, with what Keras 3 gives with it on the test photos.
 const BUNDLED = {
-  model: 'MobileNet',
+  model: 'MobileNet' as const,
   weights: 'models/mobilenet_2_5_128_tf.h5',
   modelOptions: { alpha: 0.25, inputShape: [128, 128, 3] },
 } satisfies ClassifyOptions;

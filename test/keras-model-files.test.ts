@@ -190,22 +190,22 @@ describe('refused files', () => {
     );
   });
 
-  it('a Keras operation (x + y written as an op, not a layer)', async () => {
-    const bytes = withEditedLayer('residual_1', (entry) => {
-      entry.module = 'keras.src.ops.numpy';
-    });
-    await expect(loadKerasModel(bytes)).rejects.toThrow(
-      /^Layer 'residual_1' \(Add\) in the given bytes is a Keras operation on tensors \(keras.src.ops.numpy.Add, such as `x \+ 3.0`\), not a layer/,
-    );
-  });
-
-  it("tf.keras's inbound_nodes form", async () => {
+  it("a layer called with tf.keras's nested-list inbound node loads as the Keras 3 call", async () => {
     const bytes = withEditedLayer('scale', (entry) => {
       entry.inbound_nodes = [[['image', 0, 0, {}]]];
     });
+    const model = await loadKerasModel(bytes);
+    expect(model.getLayer('scale').inboundNodes[0]!.inboundLayers.map((layer) => layer.name)).toEqual(['image']);
+    model.dispose();
+  });
+
+  it('a call keyword argument it does not support', async () => {
+    const bytes = withEditedLayer('scale', (entry) => {
+      entry.inbound_nodes = [[['image', 0, 0, { mask: [['image', 0, 0]] }]]];
+    });
     await expect(loadKerasModel(bytes)).rejects.toThrow(
       new UnsupportedModelError(
-        "Layer 'scale' in the given bytes has inbound_nodes in the Keras 2 / tf.keras form; loadKerasModel reads the files Keras 3 writes.",
+        `Layer 'scale' in the given bytes is called with mask=[["image",0,0]]; supported call arguments: training, and mask=null.`,
       ),
     );
   });

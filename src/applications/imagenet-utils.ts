@@ -40,7 +40,7 @@ const MODES: Record<PreprocessMode, ModeSteps> = {
   none: { toBgr: false },
 };
 
-const MODE_NAMES = Object.keys(MODES) as PreprocessMode[];
+export const MODE_NAMES = Object.keys(MODES) as PreprocessMode[];
 const DATA_FORMATS: readonly DataFormat[] = ['channelsLast', 'channelsFirst'];
 
 /**

@@ -6,15 +6,21 @@ import { formatValue } from '../arguments';
 import { UnsupportedModelError, WeightsFileError } from '../errors';
 import { buildKerasLayer, checkFloat32, type KerasLayerConfig } from './keras-layers';
 import { kerasOrigin, recordKerasOrigin } from './keras-origin';
+import { buildKerasOperation, operationModule } from './keras-operations';
 
-/** A built layer with its Keras class; a nested model lists its own layers in the config's order. */
+/**
+ * A built layer with its Keras class; a nested model lists its own layers in the config's order. A Keras
+ * operation (`x + y`) is marked: Keras does not count it among the model's layers (its weights file skips it).
+ */
 export interface BuiltLayer {
   kerasClass: string;
   layer: tfl.layers.Layer;
   inner?: BuiltLayer[];
+  operation?: true;
 }
 
-const MODEL_CLASSES = ['Functional', 'Sequential'];
+/** Keras 3's model classes, and Keras 2's name of a functional model. */
+const MODEL_CLASSES = ['Functional', 'Sequential', 'Model'];
 
 /** The model of a config; `where` (the file) appears in error messages. */
 export function buildKerasModel(config: unknown, where: string): BuiltLayer & { layer: tfl.LayersModel } {
@@ -54,13 +60,16 @@ function inputLayer(entry: KerasLayerConfig, where: string): tfl.SymbolicTensor 
 
 function buildSequential(entry: KerasLayerConfig, where: string): BuiltLayer & { layer: tfl.LayersModel } {
   const entries = layerEntries(entry, where);
-  const name = String(entry.config.name);
+  // Keras 2.2's Sequential config is the list of its layers, without a name.
+  const name = String(entry.config.name ?? 'sequential');
   const [first] = entries;
+  // Keras 2 gives the first layer the model's input shape, as batch_input_shape.
+  const inputShape = entry.config.build_input_shape ?? first?.config.batch_input_shape;
   let input: tfl.layers.Layer;
   if (first?.class_name === 'InputLayer') {
     input = inputLayer(first, where).sourceLayer as tfl.layers.Layer;
-  } else if (Array.isArray(entry.config.build_input_shape)) {
-    input = tfl.input({ batchShape: entry.config.build_input_shape as number[] }).sourceLayer as tfl.layers.Layer;
+  } else if (Array.isArray(inputShape)) {
+    input = tfl.input({ batchShape: inputShape as number[] }).sourceLayer as tfl.layers.Layer;
   } else {
     throw new WeightsFileError(`The Sequential model '${name}' in ${where} has no InputLayer and no build_input_shape: its input shape is unknown.`);
   }
@@ -69,7 +78,10 @@ function buildSequential(entry: KerasLayerConfig, where: string): BuiltLayer & {
   return { kerasClass: 'Sequential', layer: model, inner };
 }
 
-/** Keras 3's call of a layer: positional `args` and `kwargs`, tensors as `__keras_tensor__` records. */
+/**
+ * One call of a layer: its positional arguments and keyword arguments, as Keras 3 writes them (tensors as
+ * `__keras_tensor__` records); tf.keras's nested-list form is read into the same shape.
+ */
 interface KerasCall {
   args: unknown[];
   kwargs: Record<string, unknown>;
@@ -90,10 +102,13 @@ function buildFunctional(entry: KerasLayerConfig, where: string): BuiltLayer & {
       nodeOutputs.set(layerName, [[input]]);
       continue;
     }
-    const built = buildEntry(layerEntry, where);
+    const calls = (layerEntry.inbound_nodes ?? []).map((call) => kerasCall(call, layerName, where));
+    const module = operationModule(layerEntry);
+    const built = module ? operationEntry(layerEntry, module, layerName, calls, where) : buildEntry(layerEntry, where);
+    if (!built.operation) calls.forEach((call) => checkLayerCall(call, layerName, where));
     inner.push(built);
     nodeOutputs.set(layerName, []);
-    pending.push({ built, name: layerName, calls: (layerEntry.inbound_nodes ?? []).map((call) => kerasCall(call, layerName, where)) });
+    pending.push({ built, name: layerName, calls });
   }
   /** The tensor a `[layer name, node index, tensor index]` triple names; undefined while not computed yet. */
   const tensorOf = (history: unknown, reader: string): tfl.SymbolicTensor | undefined => {
@@ -108,7 +123,8 @@ function buildFunctional(entry: KerasLayerConfig, where: string): BuiltLayer & {
     for (const { built, name: layerName, calls } of pending) {
       const done = nodeOutputs.get(layerName)!;
       while (done.length < calls.length) {
-        const inputs = callInputs(calls[done.length]!, (history) => tensorOf(history, `layer '${layerName}'`));
+        const read = (history: unknown): tfl.SymbolicTensor | undefined => tensorOf(history, `layer '${layerName}'`);
+        const inputs = built.operation ? operationInputs(calls[done.length]!, read) : callInputs(calls[done.length]!, read);
         if (inputs === undefined) break;
         const outputs = built.layer.apply(inputs) as tfl.SymbolicTensor | tfl.SymbolicTensor[];
         kerasOrigin(built.layer)?.callKwargs.push(calls[done.length]!.kwargs);
@@ -127,7 +143,35 @@ function buildFunctional(entry: KerasLayerConfig, where: string): BuiltLayer & {
   return { kerasClass: 'Functional', layer: model, inner };
 }
 
-/** A call's tensor argument: one tensor or a list (merge layers); undefined while one of them is not computed yet. */
+/** A Keras operation node: one call, whose constant arguments become part of the layer. */
+function operationEntry(entry: KerasLayerConfig, module: string, layerName: string, calls: KerasCall[], where: string): BuiltLayer {
+  const describe = `Operation '${layerName}' (${entry.class_name}) in ${where}`;
+  const [call] = calls;
+  if (calls.length !== 1) fail(where, `the operation '${layerName}' has ${calls.length} calls instead of one`);
+  const keywords = Object.keys(call!.kwargs);
+  if (keywords.length > 0) {
+    throw new UnsupportedModelError(`${describe} is called with the keyword argument ${keywords[0]}; operations load with positional arguments only.`);
+  }
+  const operands = call!.args.map((arg) => (isTensorRecord(arg) ? null : arg));
+  const layer = buildKerasOperation(module, entry.class_name, entry.config, operands, describe);
+  return { kerasClass: entry.class_name, layer, operation: true };
+}
+
+function isTensorRecord(value: unknown): value is { config: { keras_history: unknown } } {
+  return (value as { class_name?: unknown } | null)?.class_name === '__keras_tensor__';
+}
+
+/** An operation's tensor arguments in order; undefined while one of them is not computed yet. */
+function operationInputs(
+  call: KerasCall,
+  tensorOf: (history: unknown) => tfl.SymbolicTensor | undefined,
+): tfl.SymbolicTensor | tfl.SymbolicTensor[] | undefined {
+  const tensors = call.args.filter(isTensorRecord).map((record) => tensorOf(record.config.keras_history));
+  if (tensors.some((tensor) => tensor === undefined)) return undefined;
+  return tensors.length === 1 ? tensors[0] : (tensors as tfl.SymbolicTensor[]);
+}
+
+/** A layer call's tensor argument: one tensor or a list (merge layers); undefined while one of them is not computed yet. */
 function callInputs(
   call: KerasCall,
   tensorOf: (history: unknown) => tfl.SymbolicTensor | undefined,
@@ -140,24 +184,36 @@ function callInputs(
 }
 
 /**
- * Keras 3's `{args, kwargs}`. `training` is left to tfjs (predict runs in inference mode; a frozen
- * BatchNormalization keeps its statistics in fit too) and `mask` must be null; tf.keras's list form is refused.
+ * Keras 3's `{args, kwargs}`, or tf.keras's node: a list of `[layer, node, tensor, kwargs]` entries, one per
+ * input tensor (several for a merge layer), the call's keyword arguments in each entry.
  */
 function kerasCall(call: unknown, layerName: string, where: string): KerasCall {
-  if (Array.isArray(call) || typeof call !== 'object' || call === null) {
-    throw new UnsupportedModelError(
-      `Layer '${layerName}' in ${where} has inbound_nodes in the Keras 2 / tf.keras form; loadKerasModel reads the files Keras 3 writes.`,
-    );
+  if (Array.isArray(call)) {
+    const entries = call.map((entry) => {
+      if (!Array.isArray(entry) || entry.length < 3) fail(where, `layer '${layerName}' has an inbound node entry ${formatValue(entry)} instead of [layer, node, tensor, kwargs]`);
+      return { record: { class_name: '__keras_tensor__', config: { keras_history: entry.slice(0, 3) } }, kwargs: (entry[3] ?? {}) as Record<string, unknown> };
+    });
+    if (entries.length === 0) fail(where, `layer '${layerName}' has an empty inbound node`);
+    return { args: [entries.length === 1 ? entries[0]!.record : entries.map(({ record }) => record)], kwargs: entries[0]!.kwargs };
   }
+  if (typeof call !== 'object' || call === null) fail(where, `layer '${layerName}' has an inbound node ${formatValue(call)}`);
   const { args, kwargs = {} } = call as Partial<KerasCall>;
-  if (!Array.isArray(args) || args.length !== 1) fail(where, `layer '${layerName}' is called with ${formatValue(args)} instead of one tensor argument`);
+  if (!Array.isArray(args)) fail(where, `layer '${layerName}' is called without an args list`);
+  return { args, kwargs };
+}
+
+/**
+ * A layer takes one tensor argument (a list for merge layers). `training` is left to tfjs (predict runs in
+ * inference mode; a frozen BatchNormalization keeps its statistics in fit too) and `mask` must be null.
+ */
+function checkLayerCall({ args, kwargs }: KerasCall, layerName: string, where: string): void {
+  if (args.length !== 1) fail(where, `layer '${layerName}' is called with ${args.length} positional arguments instead of one tensor argument`);
   for (const [key, value] of Object.entries(kwargs)) {
     if ((key === 'training' && (typeof value === 'boolean' || value === null)) || (key === 'mask' && value === null)) continue;
     throw new UnsupportedModelError(
       `Layer '${layerName}' in ${where} is called with ${key}=${formatValue(value)}; supported call arguments: training, and mask=null.`,
     );
   }
-  return { args, kwargs };
 }
 
 /** Keras writes one `[name, node, index]` triple for a single tensor and a list of them for several. */
@@ -167,7 +223,7 @@ function triples(value: unknown, what: string, where: string): unknown[] {
 }
 
 function layerEntries(entry: KerasLayerConfig, where: string): KerasLayerConfig[] {
-  const layers = entry.config.layers;
+  const layers = Array.isArray(entry.config) ? entry.config : entry.config.layers;
   if (!Array.isArray(layers)) fail(where, `model '${String(entry.config.name)}' has no layers list`);
   return layers.map((layer) => asEntry(layer, where));
 }

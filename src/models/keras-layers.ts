@@ -13,6 +13,7 @@ import { HARD_SWISH } from '../layers/hard-swish';
 import { LayerScale } from '../layers/layer-scale';
 import { Normalization } from '../layers/normalization';
 import { recordKerasOrigin } from './keras-origin';
+import { OPERATION_MODULE } from './keras-operations';
 
 /** A layer entry of a Keras config: `config.layers[]` of a model, or a whole model. */
 export interface KerasLayerConfig {
@@ -96,7 +97,7 @@ const RECIPES: Record<string, LayerRecipe> = {
     passed: ['axis', 'momentum', 'epsilon', 'center', 'scale'],
     fixed: { synchronized: false, renorm: false },
     ignored: ['renorm_clipping', 'renorm_momentum'], // used only with renorm
-    build: (a) => tfl.layers.batchNormalization(a as never),
+    build: ({ axis, ...a }) => tfl.layers.batchNormalization({ ...a, axis: singleAxis(axis) } as never),
   },
   LayerNormalization: {
     passed: ['axis', 'epsilon', 'center', 'scale'],
@@ -119,7 +120,8 @@ const RECIPES: Record<string, LayerRecipe> = {
   GlobalMaxPooling2D: { fixed: { ...CHANNELS_LAST, keepdims: false }, build: (a) => tfl.layers.globalMaxPooling2d(a as never) },
   Flatten: { fixed: CHANNELS_LAST, build: (a) => tfl.layers.flatten(a as never) },
   Reshape: { passed: ['target_shape'], build: (a) => tfl.layers.reshape(a as never) },
-  Dropout: { passed: ['rate'], fixed: { noise_shape: null }, build: (a) => tfl.layers.dropout(a as never) },
+  // tfjs's noiseShape takes null for "the input's size", as Keras's (None, 1, 1, 1) in EfficientNet's blocks.
+  Dropout: { passed: ['rate', 'noise_shape'], build: (a) => tfl.layers.dropout(a as never) },
   Rescaling: { passed: ['scale', 'offset'], build: (a) => tfl.layers.rescaling(a as never) },
   RandomFlip: identityAtInference('RandomFlip'),
   RandomRotation: identityAtInference('RandomRotation'),
@@ -136,7 +138,7 @@ const RECIPES: Record<string, LayerRecipe> = {
       new Normalization({
         ...a,
         // Keras keeps a tuple of axes and the statistics in their broadcast shape; one axis loads.
-        axis: (Array.isArray(axis) && axis.length === 1 ? axis[0] : axis) as number,
+        axis: singleAxis(axis),
         mean: Array.isArray(mean) ? (mean.flat(Infinity) as number[]) : (mean as undefined),
         variance: Array.isArray(variance) ? (variance.flat(Infinity) as number[]) : (variance as undefined),
       }),
@@ -145,8 +147,16 @@ const RECIPES: Record<string, LayerRecipe> = {
   CustomScaleLayer: { passed: ['scale'], build: (a) => new CustomScaleLayer(a as never) },
 };
 
-/** Options every layer has: the ones handled here for all classes. */
-const COMMON_OPTIONS = ['name', 'trainable', 'dtype', 'seed'];
+/** Keras keeps some axes as a tuple (Keras 2 BatchNormalization's `[3]`); tfjs takes one axis as a number. */
+function singleAxis(axis: unknown): number {
+  return (Array.isArray(axis) && axis.length === 1 ? axis[0] : axis) as number;
+}
+
+/**
+ * Options every layer has: the ones handled here for all classes. Keras 2 gives the first layer of a
+ * Sequential the model's `batch_input_shape`, which the model's input takes.
+ */
+const COMMON_OPTIONS = ['name', 'trainable', 'dtype', 'seed', 'batch_input_shape'];
 
 const SUPPORTED_LAYER_CLASSES: readonly string[] = Object.keys(RECIPES);
 
@@ -161,11 +171,8 @@ export function buildKerasLayer(entry: KerasLayerConfig, where: string): tfl.lay
         'Replace it with built-in layers in Keras and save the model again.',
     );
   }
-  if (entry.module?.startsWith('keras.src.ops.')) {
-    throw new UnsupportedModelError(
-      `${describe} is a Keras operation on tensors (${entry.module}.${entry.class_name}, such as \`x + 3.0\`), not a layer; ` +
-        'loadKerasModel rebuilds layers only. Write it as a layer (layers.Add, layers.Rescaling, …) in Keras and save the model again.',
-    );
+  if (entry.module?.startsWith(OPERATION_MODULE)) {
+    throw new UnsupportedModelError(`${describe} is a Keras operation (${entry.module}), which can only appear in a functional model's graph.`);
   }
   const recipe = keras3Class(entry) ? RECIPES[entry.class_name] : undefined;
   if (!recipe) {

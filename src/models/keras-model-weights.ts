@@ -15,7 +15,8 @@ export function applyKeras3Weights(model: BuiltLayer, file: WeightsFile, where: 
   const plan: Plan = new Map();
   const visit = (layers: BuiltLayer[], prefix: string): void => {
     const counts = new Map<string, number>();
-    for (const built of layers) {
+    // Keras operations are not among a model's layers: they take no key.
+    for (const built of layers.filter((layer) => !layer.operation)) {
       const base = snakeCase(built.kerasClass);
       const count = counts.get(base) ?? 0;
       counts.set(base, count + 1);
