@@ -19,12 +19,8 @@ export interface BenchBrowser {
 }
 
 export async function startBenchBrowser(options: ServeOptions = {}): Promise<BenchBrowser> {
+  // serve.ts sends COOP/COEP: the page is cross-origin isolated, so wasm runs on threads.
   const server = await serve({ port: 0, ...options });
-  // Cross-origin isolation (COOP/COEP) for SharedArrayBuffer, which wasm threads need; set before serve.ts writes its head.
-  server.server.prependListener('request', (_request, response) => {
-    response.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-    response.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
-  });
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...QUIET_FLAGS, ...GPU_FLAGS] });
   return {
     browser,

@@ -65,9 +65,13 @@ export async function runExampleInProject(code: string, project: string, env: No
   }
 }
 
-/** The README's inputs in `project`: the elephant photo, and photos/ with two classes of five small images each. */
+/**
+ * The README's inputs in `project`: the elephant photo, photos/ with two classes of five small images each, and
+ * flowers.keras (Keras's mobilenetv2_head reference model: a frozen MobileNetV2 with a 5-class head).
+ */
 export async function writeReadmeInputs(project: string): Promise<void> {
   copyFileSync(join(root, 'test/data/images/elephant.jpg'), join(project, 'elephant.jpg'));
+  copyFileSync(join(root, 'test/fixtures/keras-ref/models/mobilenetv2_head.keras'), join(project, 'flowers.keras'));
   for (const [className, grey] of [['dark', 40], ['light', 220]] as const) {
     for (let i = 0; i < 5; i++) await writeImage(join(project, 'photos', className, `${i}.png`), grey + 3 * i, 16, 16);
   }
@@ -78,8 +82,15 @@ const kerasElephant: [string, string, number][] = JSON.parse(
   readFileSync(join(root, 'test/fixtures/keras-ref/real/mobilenet_025_128_predictions.json'), 'utf8'),
 ).images['elephant.jpg'];
 
+/** What Keras's load_model computes for flowers.keras on elephant.jpg (test/fixtures/keras-configs/classify_reference.py). */
+const kerasFlowerScores: number[] = (
+  JSON.parse(readFileSync(join(root, 'test/fixtures/keras-configs/classify_reference.json'), 'utf8')) as {
+    results: { model: string; images: string[]; scores: number[][] }[];
+  }
+).results.find((result) => result.model === 'mobilenetv2_head.keras')!.scores[0]!;
+
 /**
- * Tests that run the README's examples (classify, one-line classify, features, transfer learning) unchanged in
+ * Tests that run the README's examples (classify, one-line classify, features, transfer learning, a Keras model file) unchanged in
  * `project()` (made by writeReadmeInputs, the package in its node_modules), offline.
  */
 export function itRunsTheReadmeExamples(project: () => string): void {
@@ -87,7 +98,7 @@ export function itRunsTheReadmeExamples(project: () => string): void {
   const env = () => ({ KERAS_HOME: join(project(), '.keras'), KERAS_APPLICATIONS_OFFLINE: '1' });
   const run = (index: number) => runExampleInProject(examples[index]!, project(), env());
 
-  it('has its four examples', () => expect(examples).toHaveLength(4));
+  it('has its five examples', () => expect(examples).toHaveLength(5));
 
   it("classifies the elephant with Keras's top 3 and probabilities", async () => {
     const printed = [...(await run(0)).matchAll(/classId: '(\w+)',\s*className: '(\w+)',\s*probability: ([\d.e-]+)/g)];
@@ -113,5 +124,15 @@ export function itRunsTheReadmeExamples(project: () => string): void {
     expect(await run(3)).toContain('Found 10 files belonging to 2 classes.');
     const predictions = (await readWeightsFile(tuned)).layers.find((layer) => layer.name === 'predictions');
     expect(predictions?.weights.map((weight) => weight.shape)).toEqual([[256, 2], [2]]);
+  });
+
+  it("opens a Keras model file, saves it again and classifies with it as Keras does", async () => {
+    const [shape, best] = (await run(4)).split('\n');
+    expect(shape).toBe('[ null, 5 ]');
+    const labels = ['daisy', 'dandelion', 'rose', 'sunflower', 'tulip'];
+    const top = kerasFlowerScores.indexOf(Math.max(...kerasFlowerScores));
+    const [className, probability] = best!.split(' ');
+    expect(className).toBe(labels[top]);
+    expect(Number(probability)).toBeCloseTo(kerasFlowerScores[top]!, 4);
   });
 }
