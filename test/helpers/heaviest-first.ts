@@ -7,7 +7,7 @@ const LONGEST_FIRST = [
   'keras-ref-regnet-x', 'keras-ref-regnet-y', 'keras-ref-convnext-large', 'keras-ref-resnet-rs', 'keras-ref-convnext',
   'memory', 'keras-ref-efficientnet-v2', 'inference-fused', 'keras-ref-efficientnet', 'h5-fuzz', 'keras-ref-vgg-resnet',
   'arguments-convnext', 'features', 'keras-ref-resnext', 'inference-onnx', 'features-fuzz', 'docs', 'melgram',
-  'keras-ref-nasnet', 'cli', 'legacy-official-weights', 'transfer-notebook',
+  'keras-ref-nasnet', 'cli', 'legacy-official-weights', 'transfer-notebook', 'save-keras-model',
 ].map((name) => `/test/${name}.test.ts`);
 
 export default class HeaviestFirst extends BaseSequencer {
