@@ -2,10 +2,11 @@
 // takes a software renderer for a GPU. This machine has no GPU; the Vulkan drivers each case offers Dawn are chosen
 // with VK_ICD_FILENAMES, in a child process per case. With libvulkan1 (Debian) Dawn loads Vulkan; without it, the
 // reason names the missing loader.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -18,20 +19,18 @@ const PREFIX =
   "ArgumentError: engine 'tfjs-fused' and device 'gpu' cannot run here: tfjs-fused on the gpu: the tfjs backend 'wasm' computes on the cpu " +
   '(a GPU needs tfjs-node-gpu, or WebGL/WebGPU in a browser); WebGPU in Node (npm install webgpu @tensorflow/tfjs-backend-webgpu): ';
 
-function withVulkanDrivers(icd: string): { gpu: string; auto: string; backend: string } {
-  const child = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/helpers/node-webgpu-child.ts')], {
+async function withVulkanDrivers(icd: string): Promise<{ gpu: string; auto: string; backend: string }> {
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/helpers/node-webgpu-child.ts')], {
     cwd: ROOT,
-    encoding: 'utf8',
     timeout: 60_000,
     env: { ...process.env, VK_ICD_FILENAMES: icd, KERAS_APPLICATIONS_BACKEND: '' },
   });
-  expect(child.status, child.stderr).toBe(0);
-  return JSON.parse(child.stdout.trim().split('\n').at(-1)!);
+  return JSON.parse(stdout.trim().split('\n').at(-1)!);
 }
 
 describe('WebGPU in Node (Dawn)', () => {
-  it('without a Vulkan driver: skipped, naming what is missing; auto predicts on the CPU', () => {
-    const result = withVulkanDrivers('/nonexistent/icd.json');
+  it('without a Vulkan driver: skipped, naming what is missing; auto predicts on the CPU', async () => {
+    const result = await withVulkanDrivers('/nonexistent/icd.json');
     expect(result.gpu.startsWith(PREFIX)).toBe(true);
     expect(result.gpu.slice(PREFIX.length)).toMatch(
       VULKAN_LOADER ? /^Dawn \(the webgpu package\) found no WebGPU adapter: no Vulkan driver here offers a GPU/ : new RegExp(`^${escape(NO_LOADER)}`),
@@ -39,16 +38,16 @@ describe('WebGPU in Node (Dawn)', () => {
     expect(result).toMatchObject({ auto: 'onnxruntime', backend: 'wasm' });
   });
 
-  it.skipIf(!existsSync(SWIFTSHADER_ICD))("SwiftShader (Chromium's software Vulkan) is not a GPU", () => {
-    const result = withVulkanDrivers(SWIFTSHADER_ICD);
+  it.skipIf(!existsSync(SWIFTSHADER_ICD))("SwiftShader (Chromium's software Vulkan) is not a GPU", async () => {
+    const result = await withVulkanDrivers(SWIFTSHADER_ICD);
     expect(result.gpu.slice(PREFIX.length)).toMatch(
       VULKAN_LOADER ? /^Dawn's only adapter is a software renderer \(SwiftShader driver [\d.]+\), not a GPU$/ : new RegExp(`^${escape(NO_LOADER)}`),
     );
     expect(result).toMatchObject({ auto: 'onnxruntime', backend: 'wasm' });
   });
 
-  it.skipIf(!existsSync(LAVAPIPE_ICD))("lavapipe (Mesa's software Vulkan) is not a GPU", () => {
-    const result = withVulkanDrivers(LAVAPIPE_ICD);
+  it.skipIf(!existsSync(LAVAPIPE_ICD))("lavapipe (Mesa's software Vulkan) is not a GPU", async () => {
+    const result = await withVulkanDrivers(LAVAPIPE_ICD);
     // Dawn refuses Debian 12's lavapipe (it lacks shaderUniform*ArrayDynamicIndexing); a newer one is named llvmpipe.
     expect(result.gpu.slice(PREFIX.length)).toMatch(/^(Dawn \(the webgpu package\) found no WebGPU adapter|Dawn's only adapter is a software renderer \(.*llvmpipe.*\), not a GPU)/);
     expect(result).toMatchObject({ auto: 'onnxruntime', backend: 'wasm' });

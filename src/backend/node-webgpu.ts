@@ -1,7 +1,10 @@
 // WebGPU in Node: the optional `webgpu` npm package (Dawn, on Vulkan in Linux) provides navigator.gpu, on which
 // tfjs-backend-webgpu runs the tfjs engines: the one GPU path that installs from npm alone. A software adapter
 // (SwiftShader, lavapipe/llvmpipe, a fallback adapter) is never taken for a GPU: it is far slower than the CPU engines.
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import { isNode } from '../env';
+import type { Predictor } from '../inference/types';
 import { BACKEND_ENV_VAR, describeImportError, getBackendChoice, importOptional, readEnv, selectBackend } from './index';
 
 const DAWN_PACKAGE = 'webgpu';
@@ -26,6 +29,8 @@ export interface NodeWebGpuOptions {
 }
 
 let started: Promise<string | undefined> | undefined;
+/** The backend in use before 'webgpu' (wasm, cpu): where engines start, reading tensors synchronously. */
+let cpuBackend: string | undefined;
 
 /**
  * Starts tfjs's 'webgpu' backend on Dawn when its adapter is a GPU. Resolves to why it cannot (undefined once the
@@ -65,8 +70,38 @@ async function start(options: NodeWebGpuOptions): Promise<string | undefined> {
   else Object.defineProperty(global.navigator, 'gpu', { value: gpu, configurable: true });
   const backend = await importOrWhy(WEBGPU_BACKEND_PACKAGE);
   if (typeof backend === 'string') return backend;
+  const before = tf.getBackend();
   const choice = await selectBackend({ prefer: 'webgpu' }).catch((err: unknown) => err);
-  return choice instanceof Error ? choice.message : undefined;
+  if (choice instanceof Error) return choice.message;
+  cpuBackend = before;
+  return undefined;
+}
+
+/**
+ * tfjs-backend-webgpu reads synchronously (dataSync) only through OffscreenCanvas, which Node lacks, and keeps on the CPU
+ * a value it has read once asynchronously. On that backend in Node, `start` (BatchNormalization folding, the ONNX export:
+ * synchronous reads of the weights and of tensors computed from them) runs on the CPU backend used before, once the
+ * weights are read so, and the predictor's outputs are read so too (decodePredictions and the user's dataSync).
+ * Elsewhere, `start`'s predictor as it is.
+ */
+export async function readableOnNodeWebGpu(model: tfl.LayersModel, start: () => Predictor | Promise<Predictor>): Promise<Predictor> {
+  if (!isNode() || tf.getBackend() !== 'webgpu' || cpuBackend === undefined) return start();
+  await Promise.all(model.weights.map((weight) => weight.read().data()));
+  let predictor: Predictor;
+  await tf.setBackend(cpuBackend);
+  try {
+    predictor = await start();
+  } finally {
+    await tf.setBackend('webgpu');
+  }
+  return {
+    ...predictor,
+    async predict(x) {
+      const output = await predictor.predict(x);
+      await Promise.all((Array.isArray(output) ? output : [output]).map((tensor) => tensor.data()));
+      return output;
+    },
+  };
 }
 
 /** What names `adapter` a software renderer, or undefined for a hardware one. */

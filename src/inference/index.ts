@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { checkOptionNames, formatValue } from '../arguments';
 import { readEnv, VERBOSE_ENV_VAR } from '../backend';
-import { useNodeWebGpu } from '../backend/node-webgpu';
+import { readableOnNodeWebGpu, useNodeWebGpu } from '../backend/node-webgpu';
 import { isNode } from '../env';
 import { ArgumentError, UnsupportedModelError } from '../errors';
 import { checkLayersModel, inputChecker } from './checks';
@@ -110,7 +110,7 @@ async function startEngine(engine: InferenceEngine, device: Device, model: tfl.L
     if (cudaProblem) throw new NotHere(cudaProblem);
     // Imported on demand: it needs Node and the optional onnxruntime-node.
     const { onnxPredictor } = await import('./onnx-runtime');
-    return onnxPredictor(model, { executionProviders: [device === 'gpu' ? 'cuda' : 'cpu'] });
+    return readableOnNodeWebGpu(model, () => onnxPredictor(model, { executionProviders: [device === 'gpu' ? 'cuda' : 'cpu'] }));
   }
   // In Node, WebGPU through Dawn when it finds a GPU: tfjs's backend then becomes 'webgpu'.
   const nodeWebGpu = device === 'gpu' && tfjsDevice() === 'cpu' && isNode() ? await useNodeWebGpu() : undefined;
@@ -118,7 +118,7 @@ async function startEngine(engine: InferenceEngine, device: Device, model: tfl.L
     const webGpu = nodeWebGpu ? `; WebGPU in Node (npm install webgpu @tensorflow/tfjs-backend-webgpu): ${nodeWebGpu}` : '';
     throw new NotHere(`the tfjs backend '${tf.getBackend()}' computes on the ${tfjsDevice()} (a GPU needs tfjs-node-gpu, or WebGL/WebGPU in a browser)${webGpu}`);
   }
-  return engine === 'tfjs-fused' ? fusedPredictor(model) : layersPredictor(model);
+  return readableOnNodeWebGpu(model, () => (engine === 'tfjs-fused' ? fusedPredictor(model) : layersPredictor(model)));
 }
 
 /**
