@@ -62,7 +62,7 @@ async function start(options: NodeWebGpuOptions): Promise<string | undefined> {
     );
   }
   const software = softwareAdapter(adapter);
-  if (software && !options.software) return `Dawn's only adapter is a software renderer (${software}), not a GPU`;
+  if (software && !options.software) return `Dawn's adapter is a software renderer (${software}), not a GPU`;
   // tfjs-backend-webgpu registers its backend on import when navigator.gpu exists, and uses the GPU* constants.
   for (const [name, value] of Object.entries(dawn.globals)) if (!(name in globalThis)) Object.assign(globalThis, { [name]: value });
   const global = globalThis as { navigator?: { gpu?: Gpu } };
@@ -105,7 +105,7 @@ export async function readableOnNodeWebGpu(model: tfl.LayersModel, start: () => 
 }
 
 /** What names `adapter` a software renderer, or undefined for a hardware one. */
-export function softwareAdapter(adapter: Adapter): string | undefined {
+function softwareAdapter(adapter: Adapter): string | undefined {
   const { vendor = '', architecture = '', device = '', description = '' } = adapter.info ?? {};
   const named = [description, architecture, device, vendor].find((text) => /swiftshader|llvmpipe|lavapipe|software/i.test(text));
   if (named) return named;
