@@ -41,7 +41,7 @@ describe('compileForInference device', () => {
     expect(await refusal(compileForInference(model, { engine: 'tfjs-fused', device: 'gpu' }))).toMatch(
       new RegExp(
         "^engine 'tfjs-fused' and device 'gpu' cannot run here: tfjs-fused on the gpu: the tfjs backend 'wasm' computes on the cpu " +
-          '\\(a GPU needs tfjs-node-gpu, or WebGL/WebGPU in a browser\\); WebGPU in Node \\(npm install webgpu @tensorflow/tfjs-backend-webgpu\\): [^;]+$',
+          '\\(a GPU needs tfjs-node-gpu, or WebGL/WebGPU in a browser\\), and WebGPU in Node \\(npm install webgpu @tensorflow/tfjs-backend-webgpu\\) did not start: [^;]+$',
       ),
     );
     model.dispose();

@@ -17,7 +17,7 @@ const VULKAN_LOADER = /\blibvulkan\.so\.1\b/.test(execFileSync('/sbin/ldconfig',
 const NO_LOADER = "libvulkan.so.1 (the Vulkan loader Dawn needs) is not installed: `apt-get install libvulkan1`";
 const PREFIX =
   "ArgumentError: engine 'tfjs-fused' and device 'gpu' cannot run here: tfjs-fused on the gpu: the tfjs backend 'wasm' computes on the cpu " +
-  '(a GPU needs tfjs-node-gpu, or WebGL/WebGPU in a browser); WebGPU in Node (npm install webgpu @tensorflow/tfjs-backend-webgpu): ';
+  '(a GPU needs tfjs-node-gpu, or WebGL/WebGPU in a browser), and WebGPU in Node (npm install webgpu @tensorflow/tfjs-backend-webgpu) did not start: ';
 
 async function withVulkanDrivers(icd: string): Promise<{ gpu: string; auto: string; backend: string }> {
   const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/helpers/node-webgpu-child.ts')], {

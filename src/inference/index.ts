@@ -23,7 +23,8 @@ export interface CompileForInferenceOptions {
   engine?: EngineChoice;
   /**
    * 'auto' (default): a GPU when an engine starts on one here (ONNX Runtime's CUDA provider, or the tfjs engines on
-   * tfjs-node-gpu, WebGL or WebGPU; in Node, WebGPU through the optional `webgpu` package), else the CPU. 'gpu' fails naming what is missing; 'cpu' never uses a GPU.
+   * tfjs-node-gpu, WebGL or WebGPU; in Node, WebGPU through the optional `webgpu` package), else the CPU. 'gpu' fails
+   * naming what is missing; 'cpu' never uses a GPU.
    */
   device?: DeviceChoice;
 }
@@ -115,7 +116,7 @@ async function startEngine(engine: InferenceEngine, device: Device, model: tfl.L
   // In Node, WebGPU through Dawn when it finds a GPU: tfjs's backend then becomes 'webgpu'.
   const nodeWebGpu = device === 'gpu' && tfjsDevice() === 'cpu' && isNode() ? await useNodeWebGpu() : undefined;
   if (tfjsDevice() !== device) {
-    const webGpu = nodeWebGpu ? `; WebGPU in Node (npm install webgpu @tensorflow/tfjs-backend-webgpu): ${nodeWebGpu}` : '';
+    const webGpu = nodeWebGpu ? `, and WebGPU in Node (npm install webgpu @tensorflow/tfjs-backend-webgpu) did not start: ${nodeWebGpu}` : '';
     throw new NotHere(`the tfjs backend '${tf.getBackend()}' computes on the ${tfjsDevice()} (a GPU needs tfjs-node-gpu, or WebGL/WebGPU in a browser)${webGpu}`);
   }
   return readableOnNodeWebGpu(model, () => (engine === 'tfjs-fused' ? fusedPredictor(model) : layersPredictor(model)));
