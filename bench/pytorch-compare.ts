@@ -11,9 +11,12 @@
 //          --max-run-s S (an engine whose warm-up takes longer is reported from that one cold run, default 20)
 //          --wasm-threads N (the multi-threaded process; 0 leaves it out; default: every core)
 //          --torch-threads N (default 2)   PYTHON=/path/to/python3 (default /usr/bin/python3 when present)
+//          --packed label=dir,...  instead of this repository's engines, the engine compileForInference picks in each
+//                                  project dir where the packed package is installed (bench/packed-vs-pytorch.sh)
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
+import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -27,6 +30,7 @@ const { values: flags } = parseArgs({
     'max-run-s': { type: 'string', default: '20' },
     'wasm-threads': { type: 'string', default: String(availableParallelism()) },
     'torch-threads': { type: 'string', default: '2' },
+    packed: { type: 'string' },
   },
 });
 const models = flags.models.split(',');
@@ -42,8 +46,8 @@ class Worker {
   private readonly lines: AsyncIterator<string>;
   private readonly reader: Interface;
 
-  constructor(command: string, args: string[], env: Record<string, string> = {}) {
-    this.child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  constructor(command: string, args: string[], env: Record<string, string> = {}, cwd?: string) {
+    this.child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stderr.on('data', (chunk: Buffer) => process.stderr.write(chunk.toString().replace(/^npm warn.*\n/gm, '')));
     this.reader = createInterface({ input: this.child.stdout });
     this.lines = this.reader[Symbol.asyncIterator]();
@@ -74,18 +78,30 @@ interface Lane {
   cpu: number[];
   cold: boolean;
   unavailable?: string;
+  /** The engine a packed lane's 'auto' chose. */
+  chosen?: string;
 }
 
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
 const nodeWorker = (threads: number): Worker => new Worker(process.execPath, ['--import', 'tsx', here('./engine-worker.ts'), String(threads)]);
 const python = process.env['PYTHON'] ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 
-const single = nodeWorker(1);
-const threaded = wasmThreads > 1 ? nodeWorker(wasmThreads) : undefined;
+/**
+ * The packed projects: a copy of bench/packed-worker.mjs runs in each, so that it imports the package installed there
+ * as a user's program does (from this repository, the package's own name resolves to this repository's dist/).
+ */
+const packed = (flags.packed ?? '').split(',').filter(Boolean).map((entry) => {
+  const [label, dir] = entry.split('=') as [string, string];
+  copyFileSync(here('./packed-worker.mjs'), join(dir, 'packed-worker.mjs'));
+  return { label, worker: new Worker(process.execPath, ['packed-worker.mjs'], {}, dir) };
+});
+const single = packed.length ? undefined : nodeWorker(1);
+const threaded = !packed.length && wasmThreads > 1 ? nodeWorker(wasmThreads) : undefined;
 const torch = new Worker(python, [here('./torch_models.py')], { PYTORCH_THREADS: flags['torch-threads'], OMP_NUM_THREADS: flags['torch-threads'] });
 
 function lanes(): Lane[] {
   const lane = (label: string, worker: Worker, engine?: string): Lane => ({ label, worker, engine, samples: [], cpu: [], cold: false });
+  if (!single) return [...packed.map((p) => lane(p.label, p.worker, 'auto')), lane(`PyTorch ${flags['torch-threads']} threads`, torch)];
   return [
     lane('tfjs, wasm 1 thread', single, 'tfjs'),
     lane('tfjs-fused, wasm 1 thread', single, 'tfjs-fused'),
@@ -114,6 +130,7 @@ async function measure(model: string, batch: number): Promise<Lane[]> {
       const status = (reply['engines'] ?? {}) as Record<string, string>;
       for (const lane of all.filter((l) => l.worker === worker && l.engine)) {
         if (status[lane.engine!] !== 'ok') lane.unavailable = status[lane.engine!];
+        lane.chosen = reply['chosen'] as string | undefined;
       }
     } catch (err) {
       for (const lane of all.filter((l) => l.worker === worker)) lane.unavailable = String(err);
@@ -156,15 +173,16 @@ for (const model of models) {
       const med = median(lane.samples);
       const ratio = torchMedian ? (med / torchMedian).toFixed(2) : '–';
       const runs = lane.cold ? '1 cold' : String(lane.samples.length);
+      const label = lane.chosen ? `${lane.label} (${lane.chosen})` : lane.label;
       console.log(
-        `${lane.label.padEnd(30)}  ${runs.padStart(6)}  ${fmt(med).padStart(9)}  ${fmt(Math.min(...lane.samples)).padStart(9)}  ` +
+        `${label.padEnd(30)}  ${runs.padStart(6)}  ${fmt(med).padStart(9)}  ${fmt(Math.min(...lane.samples)).padStart(9)}  ` +
           `${((batch * 1000) / med).toFixed(1).padStart(9)}  ${ratio.padStart(16)}  ${fmt(median(lane.cpu)).padStart(15)}`,
       );
-      results.push({ model, batch, engine: lane.label, samples: lane.samples, cpu: lane.cpu, cold: lane.cold, median: med, ratio: torchMedian ? med / torchMedian : null });
+      results.push({ model, batch, engine: label, samples: lane.samples, cpu: lane.cpu, cold: lane.cold, median: med, ratio: torchMedian ? med / torchMedian : null });
     }
   }
 }
-for (const worker of [single, threaded, torch]) worker?.close();
+for (const worker of [single, threaded, torch, ...packed.map((p) => p.worker)]) worker?.close();
 mkdirSync('.tmp', { recursive: true });
 writeFileSync('.tmp/pytorch-compare.json', JSON.stringify(results, null, 1));
 console.log('\nraw samples: .tmp/pytorch-compare.json');

@@ -271,7 +271,7 @@ async function setBackend(tfName: string): Promise<string | undefined> {
 
 // A computed specifier keeps bundlers from resolving packages that are optional (the tfjs-node ones, Node-only;
 // the browser GPU backends, which an application bundles by importing them itself).
-function importOptional(pkg: string): Promise<unknown> {
+export function importOptional(pkg: string): Promise<unknown> {
   return import(/* webpackIgnore: true */ /* @vite-ignore */ pkg);
 }
 
@@ -280,7 +280,7 @@ function importUnlessRegistered(tfName: string): (pkg: string) => Promise<unknow
   return async (pkg) => (isRegistered(tfName) ? undefined : importOptional(pkg));
 }
 
-function describeImportError(pkg: string, err: unknown): string {
+export function describeImportError(pkg: string, err: unknown): string {
   const message = messageOf(err);
   // How Node's import(), Node's require() and Vite say the package itself is missing; anything
   // else (a missing native library or file inside it) means it is installed but broken.

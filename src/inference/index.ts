@@ -4,10 +4,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { checkOptionNames, formatValue } from '../arguments';
 import { readEnv, VERBOSE_ENV_VAR } from '../backend';
+import { readableOnNodeWebGpu, useNodeWebGpu } from '../backend/node-webgpu';
+import { isNode } from '../env';
 import { ArgumentError, UnsupportedModelError } from '../errors';
 import { checkLayersModel, inputChecker } from './checks';
 import { fusedPredictor } from './fused';
-import { isNode } from '../env';
 import { DEVICES, onnxCudaProblem, onnxWebGpuProblem, tfjsDevice, type Device, type DeviceChoice } from './devices';
 import { OnnxRuntimeUnavailableError } from './onnx-runtime';
 import type { InferenceEngine, Predictor } from './types';
@@ -23,7 +24,8 @@ export interface CompileForInferenceOptions {
   engine?: EngineChoice;
   /**
    * 'auto' (default): a GPU when an engine starts on one here (ONNX Runtime's CUDA provider, or the tfjs engines on
-   * tfjs-node-gpu, WebGL or WebGPU), else the CPU. 'gpu' fails naming what is missing; 'cpu' never uses a GPU.
+   * tfjs-node-gpu, WebGL or WebGPU; in Node, WebGPU through the optional `webgpu` package), else the CPU. 'gpu' fails
+   * naming what is missing; 'cpu' never uses a GPU.
    */
   device?: DeviceChoice;
 }
@@ -119,12 +121,15 @@ async function startEngine(engine: InferenceEngine, device: Device, model: tfl.L
     // Imported on demand: it needs the optional onnxruntime-node, or onnxruntime-web in a browser.
     const { onnxPredictor } = await import('./onnx-runtime');
     const provider = device === 'gpu' ? (browser ? 'webgpu' : 'cuda') : browser ? 'wasm' : 'cpu';
-    return onnxPredictor(model, { executionProviders: [provider] });
+    return readableOnNodeWebGpu(model, () => onnxPredictor(model, { executionProviders: [provider] }));
   }
+  // In Node, WebGPU through Dawn when it finds a GPU: tfjs's backend then becomes 'webgpu'.
+  const nodeWebGpu = device === 'gpu' && tfjsDevice() === 'cpu' && isNode() ? await useNodeWebGpu() : undefined;
   if (tfjsDevice() !== device) {
-    throw new NotHere(`the tfjs backend '${tf.getBackend()}' computes on the ${tfjsDevice()} (a GPU needs tfjs-node-gpu, or WebGL/WebGPU in a browser)`);
+    const webGpu = nodeWebGpu ? `, and WebGPU in Node (npm install webgpu @tensorflow/tfjs-backend-webgpu) did not start: ${nodeWebGpu}` : '';
+    throw new NotHere(`the tfjs backend '${tf.getBackend()}' computes on the ${tfjsDevice()} (a GPU needs tfjs-node-gpu, or WebGL/WebGPU in a browser)${webGpu}`);
   }
-  return engine === 'tfjs-fused' ? fusedPredictor(model) : layersPredictor(model);
+  return readableOnNodeWebGpu(model, () => (engine === 'tfjs-fused' ? fusedPredictor(model) : layersPredictor(model)));
 }
 
 /**
