@@ -3,7 +3,7 @@
 // with VK_ICD_FILENAMES, in a child process per case. With libvulkan1 (Debian) Dawn loads Vulkan; without it, the
 // reason names the missing loader.
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -19,14 +19,21 @@ const PREFIX =
   "ArgumentError: engine 'tfjs-fused' and device 'gpu' cannot run here: tfjs-fused on the gpu: the tfjs backend 'wasm' computes on the cpu " +
   '(a GPU needs tfjs-node-gpu, or WebGL/WebGPU in a browser), and WebGPU in Node (npm install webgpu @tensorflow/tfjs-backend-webgpu) did not start: ';
 
-async function withVulkanDrivers(icd: string): Promise<{ gpu: string; auto: string; backend: string }> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/helpers/node-webgpu-child.ts')], {
+/** Runs the child with the Vulkan drivers `icd` names (undefined: the system's own, as a user runs). */
+async function withVulkanDrivers(icd: string | undefined): Promise<{ gpu: string; auto: string; backend: string; stderr: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, KERAS_APPLICATIONS_BACKEND: '' };
+  delete env['VK_ICD_FILENAMES'];
+  delete env['VK_DRIVER_FILES'];
+  if (icd !== undefined) env['VK_ICD_FILENAMES'] = icd;
+  const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/helpers/node-webgpu-child.ts')], {
     cwd: ROOT,
     timeout: 60_000,
-    env: { ...process.env, VK_ICD_FILENAMES: icd, KERAS_APPLICATIONS_BACKEND: '' },
+    env,
   });
-  return JSON.parse(stdout.trim().split('\n').at(-1)!);
+  return { ...JSON.parse(stdout.trim().split('\n').at(-1)!), stderr };
 }
+
+const GPU_DEVICE = existsSync('/dev/nvidia0') || (existsSync('/dev/dri') && readdirSync('/dev/dri').some((name) => name.startsWith('renderD')));
 
 describe('WebGPU in Node (Dawn)', () => {
   it('without a Vulkan driver: skipped, naming what is missing; auto predicts on the CPU', async () => {
@@ -35,6 +42,13 @@ describe('WebGPU in Node (Dawn)', () => {
     expect(result.gpu.slice(PREFIX.length)).toMatch(
       VULKAN_LOADER ? /^Dawn \(the webgpu package\) found no WebGPU adapter: no Vulkan driver here offers a GPU/ : new RegExp(`^${escape(NO_LOADER)}`),
     );
+    expect(result).toMatchObject({ auto: 'onnxruntime', backend: 'wasm' });
+  });
+
+  it.skipIf(GPU_DEVICE || !VULKAN_LOADER)('on a machine with no GPU device, Dawn is not started (its Vulkan warnings never reach stderr)', async () => {
+    const result = await withVulkanDrivers(undefined);
+    expect(result.gpu.slice(PREFIX.length)).toBe('no GPU device here (no /dev/dri/renderD* and no /dev/nvidia0), so Dawn was not started');
+    expect(result.stderr).not.toMatch(/vulkan|XDG_RUNTIME_DIR/i);
     expect(result).toMatchObject({ auto: 'onnxruntime', backend: 'wasm' });
   });
 

@@ -53,6 +53,8 @@ async function start(options: NodeWebGpuOptions): Promise<string | undefined> {
   if (typeof dawn === 'string') return dawn;
   const vulkanMissing = await vulkanLoaderMissing();
   if (vulkanMissing) return vulkanMissing;
+  const noDevice = await gpuDeviceMissing();
+  if (noDevice) return noDevice;
   const gpu = dawn.create([]);
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) {
@@ -121,6 +123,19 @@ async function vulkanLoaderMissing(): Promise<string | undefined> {
   const folders = [...(process.env['LD_LIBRARY_PATH'] ?? '').split(':'), `/usr/lib/${triplet}`, `/lib/${triplet}`, '/usr/lib64', '/lib64', '/usr/lib', '/lib'];
   if (folders.some((folder) => folder && existsSync(path.join(folder, 'libvulkan.so.1')))) return undefined;
   return "libvulkan.so.1 (the Vulkan loader Dawn needs) is not installed: `apt-get install libvulkan1` on Debian/Ubuntu, with the GPU's Vulkan driver (NVIDIA's driver packages include it)";
+}
+
+/**
+ * On Linux, why there is no GPU for Dawn to find: no DRM render node and no NVIDIA device file, and no Vulkan driver
+ * named by the user (VK_ICD_FILENAMES / VK_DRIVER_FILES). Asked before Dawn starts, because Dawn prints its Vulkan
+ * warnings straight to stderr, into the output of every command on a machine without a GPU.
+ */
+async function gpuDeviceMissing(): Promise<string | undefined> {
+  if (process.platform !== 'linux' || process.env['VK_ICD_FILENAMES'] || process.env['VK_DRIVER_FILES']) return undefined;
+  const { existsSync, readdirSync } = await import('node:fs');
+  const renderNodes = existsSync('/dev/dri') ? readdirSync('/dev/dri').filter((name) => name.startsWith('renderD')) : [];
+  if (renderNodes.length > 0 || existsSync('/dev/nvidia0')) return undefined;
+  return 'no GPU device here (no /dev/dri/renderD* and no /dev/nvidia0), so Dawn was not started';
 }
 
 /** The package, or why it cannot be imported (with the command that installs it). */
