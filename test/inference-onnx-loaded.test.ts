@@ -77,11 +77,18 @@ function referenceInputs(ref: Reference): tf.Tensor[] {
 }
 
 describe.skipIf(ortError)('loaded Keras model files on onnxruntime', () => {
-  it.each(['sequential_aug.keras', 'sequential_aug.h5', 'mobilenetv2_head.keras', 'mobilenetv2_head.h5'])(
+  // merge_graph: feature maps held channels-first meet in Average, Maximum, Minimum and in operations.
+  it.each([
+    `${FILES}/sequential_aug.keras`,
+    `${FILES}/sequential_aug.h5`,
+    `${FILES}/mobilenetv2_head.keras`,
+    `${FILES}/mobilenetv2_head.h5`,
+    `${CONFIGS}/merge_graph.keras`,
+  ])(
     "%s gives Keras's output",
     async (file) => {
-      const ref = readJson<Reference>(`${FILES}/${file.slice(0, file.lastIndexOf('.'))}.json`);
-      const model = await loadKerasModel(`${FILES}/${file}`);
+      const ref = readJson<Reference>(`${file.slice(0, file.lastIndexOf('.'))}.json`);
+      const model = await loadKerasModel(file);
       const [input] = referenceInputs(ref);
       const error = relativeError(await onOnnxRuntime(model, input!), ref.outputs[0]!.values);
       console.log(`${file} on onnxruntime: max relative error ${error.toExponential(2)} against Keras`);

@@ -354,6 +354,14 @@ function globalPooling(opType: 'GlobalMaxPool' | 'GlobalAveragePool'): LayerTran
 const add: LayerTranslation = (context) => fold(context, 'Add');
 const multiply: LayerTranslation = (context) => fold(context, 'Mul');
 
+/** Keras's Average, Maximum and Minimum merge layers: ONNX's Mean, Max and Min take any number of inputs. */
+function merge(opType: 'Mean' | 'Max' | 'Min'): LayerTranslation {
+  return (context) => {
+    const { names, channelsFirst } = sameLayout(context);
+    return { name: context.graph.op(opType, names, context.layer.name), channelsFirst };
+  };
+}
+
 const concatenate: LayerTranslation = (context) => {
   const { config, graph, layer, inputs } = context;
   const { names, channelsFirst } = sameLayout(context);
@@ -517,6 +525,9 @@ export const LAYER_TRANSLATIONS: Readonly<Record<string, LayerTranslation>> = {
   GlobalMaxPooling2D: globalPooling('GlobalMaxPool'),
   Add: add,
   Multiply: multiply,
+  Average: merge('Mean'),
+  Maximum: merge('Max'),
+  Minimum: merge('Min'),
   Concatenate: concatenate,
   Reshape: reshape,
   Flatten: flatten,
