@@ -56,17 +56,17 @@ async function onOnnxRuntime(model: tfl.LayersModel, input: tf.Tensor): Promise<
 
 /**
  * A model with several inputs, which the engines take one at a time: its exported graph run by ONNX Runtime
- * directly, one output per Keras output.
+ * directly: its inputs and outputs are the model's, in order.
  */
 async function exportedOutputs(model: tfl.LayersModel, inputs: tf.Tensor[]): Promise<Float32Array[]> {
   if (ort instanceof Error) throw ort;
   const session = await ort.InferenceSession.create(exportOnnx(model), { intraOpNumThreads: 1 });
   try {
     const feeds = Object.fromEntries(
-      await Promise.all(inputs.map(async (x, i) => [model.inputNames[i]!, new ort.Tensor('float32', (await x.data()) as Float32Array, x.shape)] as const)),
+      await Promise.all(inputs.map(async (x, i) => [session.inputNames[i]!, new ort.Tensor('float32', (await x.data()) as Float32Array, x.shape)] as const)),
     );
     const results = await session.run(feeds);
-    return model.outputNames.map((name) => results[name]!.data as Float32Array);
+    return session.outputNames.map((name) => results[name]!.data as Float32Array);
   } finally {
     await session.release();
   }
