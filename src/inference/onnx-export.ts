@@ -21,13 +21,14 @@ export function exportOnnx(model: tfl.LayersModel): Uint8Array {
   checkLayersModel('exportOnnx', model);
   const graph = new OnnxGraph(model.name);
   const known = new Map<SymbolicTensor, OnnxValue>();
-  model.inputs.forEach((input, i) => {
-    const name = model.inputNames[i]!;
+  // Named after their InputLayers, as a functional model's inputNames are (a Sequential's are empty).
+  model.inputs.forEach((input) => {
+    const name = input.sourceLayer.name;
     graph.addInput(name, dims(input.shape, name));
     known.set(input, { name, shape: input.shape, channelsFirst: false });
   });
   const outputs = evaluate(graph, model.outputs, known);
-  outputs.forEach((output, i) => graph.addOutput(graph.channelsLast(output), dims(model.outputs[i]!.shape, model.outputNames[i]!)));
+  outputs.forEach((output, i) => graph.addOutput(graph.channelsLast(output), dims(model.outputs[i]!.shape, model.outputs[i]!.sourceLayer.name)));
   return graph.encode();
 }
 

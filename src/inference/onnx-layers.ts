@@ -3,7 +3,7 @@
 // (Keras's kernel layouts) and rearranging them for ONNX. Spatial operations run channels-first.
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { float, int, ints, type OnnxGraph, type OnnxValue, string } from './onnx-graph';
+import { type Attribute, float, int, ints, type OnnxGraph, type OnnxValue, string } from './onnx-graph';
 
 /** What a translation gets: the graph, the layer, its config and its inputs. */
 export interface LayerContext {
@@ -354,6 +354,14 @@ function globalPooling(opType: 'GlobalMaxPool' | 'GlobalAveragePool'): LayerTran
 const add: LayerTranslation = (context) => fold(context, 'Add');
 const multiply: LayerTranslation = (context) => fold(context, 'Mul');
 
+/** Keras's Average, Maximum and Minimum merge layers: ONNX's Mean, Max and Min take any number of inputs. */
+function merge(opType: 'Mean' | 'Max' | 'Min'): LayerTranslation {
+  return (context) => {
+    const { names, channelsFirst } = sameLayout(context);
+    return { name: context.graph.op(opType, names, context.layer.name), channelsFirst };
+  };
+}
+
 const concatenate: LayerTranslation = (context) => {
   const { config, graph, layer, inputs } = context;
   const { names, channelsFirst } = sameLayout(context);
@@ -445,6 +453,57 @@ const lambdaSum: LayerTranslation = (context) => {
   return { name: graph.op('ReduceSum', [graph.channelsLast(x), axes], layer.name, { keepdims: int(0) }), channelsFirst: false };
 };
 
+/** An ONNX computation of one Keras operation on its operands' names (tensors and constants alike). */
+type OperationTranslation = (graph: OnnxGraph, operands: string[], hint: string) => string;
+
+const onnxOperator = (opType: string, attributes: Record<string, Attribute> = {}): OperationTranslation =>
+  (graph, operands, hint) => graph.op(opType, operands, hint, attributes);
+
+/** An elementwise activation of applyActivation: the layout does not matter to it. */
+const activationOperator = (activation: string): OperationTranslation =>
+  (graph, [x], hint) => applyActivation(graph, activation, { name: x!, channelsFirst: false }, 0, hint).name;
+
+/** src/models/keras-operations.ts's operations by `<module>.<class>`, computed as its tfjs kernels do. */
+const OPERATION_TRANSLATIONS: Readonly<Record<string, OperationTranslation>> = {
+  'numpy.Add': onnxOperator('Add'),
+  'numpy.Subtract': onnxOperator('Sub'),
+  'numpy.Multiply': onnxOperator('Mul'),
+  'numpy.Divide': onnxOperator('Div'),
+  'numpy.TrueDivide': onnxOperator('Div'),
+  'numpy.Maximum': onnxOperator('Max'),
+  'numpy.Minimum': onnxOperator('Min'),
+  'numpy.Power': onnxOperator('Pow'),
+  'numpy.Negative': onnxOperator('Neg'),
+  'numpy.Absolute': onnxOperator('Abs'),
+  'numpy.Square': (graph, [x], hint) => graph.op('Mul', [x!, x!], hint),
+  'numpy.Sqrt': onnxOperator('Sqrt'),
+  'numpy.Exp': onnxOperator('Exp'),
+  'numpy.Log': onnxOperator('Log'),
+  'numpy.Tanh': onnxOperator('Tanh'),
+  'nn.Relu': onnxOperator('Relu'),
+  'nn.Relu6': activationOperator('relu6'),
+  'nn.Sigmoid': onnxOperator('Sigmoid'),
+  'nn.Silu': activationOperator('swish'),
+  // Keras's hard_sigmoid is relu6(x + 3) / 6 = clip(x / 6 + 0.5, 0, 1); hard_silu is x times it, ONNX's HardSwish.
+  'nn.HardSigmoid': onnxOperator('HardSigmoid', { alpha: float(1 / 6), beta: float(0.5) }),
+  'nn.HardSilu': activationOperator('hardSwish'),
+};
+
+/**
+ * src/models/keras-operations.ts: one Keras operation, its number operands as scalar constants (they broadcast
+ * in either layout), its tensors in one layout as for a merge layer.
+ */
+const kerasOperation: LayerTranslation = (context) => {
+  const { config, graph, layer } = context;
+  const translate = OPERATION_TRANSLATIONS[config.operation as string];
+  if (!translate) throw new UnsupportedConfigError(`the operation ${String(config.operation)}`);
+  const { names, channelsFirst } = sameLayout(context);
+  const operands = (config.operands as (number | null)[]).map((operand, i) =>
+    operand === null ? names.shift()! : graph.scalar(`${layer.name}_operand${i}`, operand),
+  );
+  return { name: translate(graph, operands, layer.name), channelsFirst };
+};
+
 /** Layer class name → translation. A class missing here cannot be exported. */
 export const LAYER_TRANSLATIONS: Readonly<Record<string, LayerTranslation>> = {
   Conv2D: convolution,
@@ -456,6 +515,8 @@ export const LAYER_TRANSLATIONS: Readonly<Record<string, LayerTranslation>> = {
   Activation: activation,
   ReLU: relu,
   Dropout: identity,
+  // Keras's random augmentation layers and StochasticDepth (src/models/keras-layers.ts) pass their input through.
+  InferenceIdentity: identity,
   ZeroPadding2D: zeroPadding,
   Cropping2D: cropping,
   MaxPooling2D: pooling('MaxPool'),
@@ -464,6 +525,9 @@ export const LAYER_TRANSLATIONS: Readonly<Record<string, LayerTranslation>> = {
   GlobalMaxPooling2D: globalPooling('GlobalMaxPool'),
   Add: add,
   Multiply: multiply,
+  Average: merge('Mean'),
+  Maximum: merge('Max'),
+  Minimum: merge('Min'),
   Concatenate: concatenate,
   Reshape: reshape,
   Flatten: flatten,
@@ -474,4 +538,5 @@ export const LAYER_TRANSLATIONS: Readonly<Record<string, LayerTranslation>> = {
   LayerScale: layerScale,
   CustomScaleLayer: customScale,
   Lambda: lambdaSum,
+  KerasOperation: kerasOperation,
 };
