@@ -83,6 +83,18 @@ function initializer(init: TfjsInitializer | undefined, describe: string): Json 
   throw new UnsupportedModelError(`${describe}: its initializer ${formatValue(className)} has no Keras 3 equivalent saveKerasModel writes.`);
 }
 
+/**
+ * An initializer as the loaded file gives it: Keras 3's form as is; tf.keras's `{class_name, config}` as Keras 3
+ * writes it once it has read it (its module, and the axes options Keras 3 gives the variance-scaling ones).
+ */
+function originInitializer(value: unknown): unknown {
+  const entry = value as { module?: unknown; class_name?: unknown; config?: Json } | null;
+  if (typeof entry?.class_name !== 'string' || entry.module !== undefined) return value;
+  const variance = entry.class_name === 'VarianceScaling' || Object.values(VARIANCE_PRESETS).includes(entry.class_name);
+  const config = { ...entry.config, ...(variance ? { input_axes: null, output_axes: null } : {}) };
+  return { module: 'keras.initializers', class_name: entry.class_name, config, registered_name: null };
+}
+
 function activation(name: unknown, describe: string): string {
   const keras = typeof name === 'string' ? ACTIVATIONS[name] : undefined;
   if (keras === undefined) throw new UnsupportedModelError(`${describe}: activation ${formatValue(name)} has no Keras 3 equivalent.`);
@@ -368,7 +380,8 @@ function layerEntry(layer: tfl.layers.Layer, context: Context): Json {
   const origin = kerasOrigin(layer)?.config;
   if (origin) {
     for (const [key, value] of Object.entries(origin)) {
-      if (key.endsWith('_initializer') || (layer instanceof InferenceIdentity && !(key in config))) config[key] = value;
+      if (key.endsWith('_initializer')) config[key] = originInitializer(value);
+      else if (layer instanceof InferenceIdentity && !(key in config)) config[key] = value;
     }
   }
   const entry: Json = { module: spec.module ?? 'keras.layers', class_name: kerasClass, config, registered_name: spec.registeredName ?? null };
