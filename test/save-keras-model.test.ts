@@ -15,11 +15,13 @@ import { ensureBackend } from '../src/backend';
 import { FileWriteError, UnsupportedModelError } from '../src/errors';
 import {
   inceptionResNetV2, inceptionV3, kerasModelBytes, loadKerasModel, mobilenet, mobilenetV2, mobilenetV3Small, nasnetMobile, readWeights,
-  resnet50, resnet50V2, saveKerasModel, vgg16, withNewHead, xception, densenet121,
+  readWeightsFile, resnet50, resnet50V2, saveKerasModel, vgg16, withNewHead, xception, densenet121,
 } from '../src/index';
 import { buildKerasModel } from '../src/models/keras-config';
 import { kerasModelConfig } from '../src/models/keras-serialize';
 import { uniform } from './helpers/generator';
+import { writeFullModelH5 } from './helpers/h5-writer';
+import { keras2Functional } from './helpers/keras2-layout';
 import { describeH5, h5pySkipReason, type H5Description } from './helpers/h5py';
 import { configDifferences, type Allowances } from './helpers/keras-config-diff';
 import { mountSmallDisk, smallDiskSkipReason, type SmallDisk } from './helpers/small-disk';
@@ -158,6 +160,30 @@ describe('config.json of models Keras built, loaded and saved by us', () => {
     const model = buildKerasModel(config, name).layer;
     expect(configDifferences(kerasModelConfig(model), config, allow)).toEqual({ differences: [], allowed: 0 });
     model.dispose();
+  });
+});
+
+describe("a Keras 2 model (tf.keras's layout) loaded and saved as Keras 3", () => {
+  // functional_multi (a shared layer, two inputs, merges) as tf.keras 2.x writes it into a full-model .h5.
+  it('is the archive Keras 3 writes for the same model and reads back to identical outputs', async () => {
+    const keras3 = JSON.parse(text(unzipSync(readFileSync(`${REF}/functional_multi.keras`))['config.json'])) as Parameters<typeof keras2Functional>[0];
+    const file = join(dir, 'functional_multi-keras2.h5');
+    await writeFullModelH5(file, keras2Functional(keras3), await readWeightsFile(`${REF}/functional_multi.h5`), '2.15.0');
+    const model = await loadKerasModel(file);
+    const path = join(dir, 'functional_multi-keras2.keras');
+    await saveKerasModel(model, path);
+    const archive = members(readFileSync(path));
+    expect(archive.map(([member]) => member)).toEqual(MEMBERS);
+    // The config Keras 3 writes for that model, but with tf.keras's listed output kept as Keras 3 keeps it on
+    // loading the .h5 (test/integration/keras-python.test.ts compares with Keras's own save of this file).
+    const listedOutput = { ...keras3, config: { ...keras3.config, output_layers: [keras3.config.output_layers] } };
+    expect(configDifferences(JSON.parse(text(archive[1]![1])), listedOutput)).toEqual({ differences: [], allowed: 0 });
+    expect(readWeights(archive[2]![1]).format).toBe('keras3');
+    const reloaded = await loadKerasModel(path);
+    const inputs = referenceInputs('functional_multi');
+    expect(await outputs(reloaded, inputs)).toEqual(await outputs(model, inputs));
+    tf.dispose(inputs);
+    [model, reloaded].forEach((m) => m.dispose());
   });
 });
 
