@@ -326,7 +326,13 @@ function modelEntry(model: tfl.LayersModel, context: Context): Json {
  * arguments, null where a tensor goes (in input order). MobileNetV3's `x + 3.0` (a ScalarOperation, built here)
  * and the nodes loadKerasModel read (KerasOperation) are both; any other layer is not.
  */
-function kerasOperationOf(layer: tfl.layers.Layer): { module: string; className: string; operands: (number | null)[] } | undefined {
+interface OperationNode {
+  module: string;
+  className: string;
+  operands: (number | null)[];
+}
+
+function kerasOperationOf(layer: tfl.layers.Layer): OperationNode | undefined {
   if (layer instanceof ScalarOperation) {
     return { module: `${OPERATION_MODULE}numpy`, className: layer.operation === 'add' ? 'Add' : 'Multiply', operands: [null, layer.value] };
   }
@@ -341,7 +347,7 @@ function kerasOperationOf(layer: tfl.layers.Layer): { module: string; className:
  * An operation is not a layer: no dtype policy, no build_config, no weights; its one call's arguments are the
  * tensors and the constants each in its own place (`[2.0, tensor]` for `2.0 - p`).
  */
-function operationEntry(layer: tfl.layers.Layer, operation: NonNullable<ReturnType<typeof kerasOperationOf>>, nodes: Map<string, number>): Json {
+function operationEntry(layer: tfl.layers.Layer, operation: OperationNode, nodes: Map<string, number>): Json {
   const { module, className, operands } = operation;
   const inbound = ownNodes(layer, nodes).map((node) => {
     const tensors = tensorRecords(node, nodes);
