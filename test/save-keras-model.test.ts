@@ -15,18 +15,39 @@ import { ensureBackend } from '../src/backend';
 import { FileWriteError, UnsupportedModelError } from '../src/errors';
 import {
   inceptionResNetV2, inceptionV3, kerasModelBytes, loadKerasModel, mobilenet, mobilenetV2, mobilenetV3Small, nasnetMobile, readWeights,
-  resnet50, resnet50V2, saveKerasModel, vgg16, withNewHead, xception, densenet121,
+  readWeightsFile, resnet50, resnet50V2, saveKerasModel, vgg16, withNewHead, xception, densenet121,
 } from '../src/index';
 import { buildKerasModel } from '../src/models/keras-config';
 import { kerasModelConfig } from '../src/models/keras-serialize';
 import { uniform } from './helpers/generator';
+import { writeFullModelH5 } from './helpers/h5-writer';
+import { keras2Functional } from './helpers/keras2-layout';
 import { describeH5, h5pySkipReason, type H5Description } from './helpers/h5py';
 import { configDifferences, type Allowances } from './helpers/keras-config-diff';
 import { mountSmallDisk, smallDiskSkipReason, type SmallDisk } from './helpers/small-disk';
 
 const REF = 'test/fixtures/keras-ref/models';
 const KERAS = 'test/fixtures/keras-save';
-const MODELS = ['functional_multi', 'sequential_aug', 'mobilenetv2_head'] as const;
+const CONFIGS = 'test/fixtures/keras-configs';
+
+interface SavedAgain {
+  name: string;
+  /** Keras's .keras file. */
+  file: string;
+  inputs(): tf.Tensor[];
+}
+
+/** ops_graph.json's inputs (the values Keras was given). */
+function opsGraphInputs(): tf.Tensor[] {
+  const ref = JSON.parse(readFileSync(`${CONFIGS}/ops_graph.json`, 'utf8')) as { inputs: { shape: number[]; values: number[] }[] };
+  return ref.inputs.map(({ shape, values }) => tf.tensor(values, shape));
+}
+
+const MODELS: SavedAgain[] = [
+  ...['functional_multi', 'sequential_aug', 'mobilenetv2_head'].map((name) => ({ name, file: `${REF}/${name}.keras`, inputs: () => referenceInputs(name) })),
+  // Keras operations (`x + y`, `2.0 - p`, keras.ops.relu …): nodes of keras.src.ops.*, with no weights group.
+  { name: 'ops_graph', file: `${CONFIGS}/ops_graph.keras`, inputs: opsGraphInputs },
+];
 /** Keras writes these members, in this order. */
 const MEMBERS = ['metadata.json', 'config.json', 'model.weights.h5'];
 
@@ -66,17 +87,17 @@ function withoutOptimizer(description: H5Description): H5Description {
   return { attributes: pick(description.attributes), groups: description.groups.filter(keep), datasets: pick(description.datasets) };
 }
 
-describe.each(MODELS)('%s: loaded from Keras’s .keras and saved again', (name) => {
+describe.each(MODELS)('$name: loaded from Keras’s .keras and saved again', ({ name, file, inputs: modelInputs }) => {
   let ours: [string, Uint8Array][];
   let keras: [string, Uint8Array][];
   const path = (): string => join(dir, `${name}.keras`);
 
   beforeAll(async () => {
-    const model = await loadKerasModel(`${REF}/${name}.keras`);
+    const model = await loadKerasModel(file);
     await saveKerasModel(model, path());
     model.dispose();
     ours = members(readFileSync(path()));
-    keras = members(readFileSync(`${REF}/${name}.keras`));
+    keras = members(readFileSync(file));
   });
 
   it('holds the members Keras writes, in its order; metadata.json has its keys and date format', () => {
@@ -111,8 +132,8 @@ describe.each(MODELS)('%s: loaded from Keras’s .keras and saved again', (name)
   });
 
   it('loads back (loadKerasModel) to outputs identical to the reference model’s', async () => {
-    const [reloaded, reference] = await Promise.all([loadKerasModel(path()), loadKerasModel(`${REF}/${name}.keras`)]);
-    const inputs = referenceInputs(name);
+    const [reloaded, reference] = await Promise.all([loadKerasModel(path()), loadKerasModel(file)]);
+    const inputs = modelInputs();
     expect(await outputs(reloaded, inputs)).toEqual(await outputs(reference, inputs));
     tf.dispose(inputs);
     [reloaded, reference].forEach((model) => model.dispose());
@@ -126,6 +147,44 @@ describe('config.json of models Keras built, loaded and saved by us', () => {
     model.dispose();
   });
 
+  // Keras 3.15.1's keras.applications configs (config only): ConvNeXt's `x + y` and MobileNetV3's `x + 3.0` are
+  // operation nodes that load as KerasOperation and must be written back as the same nodes. A loaded model keeps
+  // its calls' `training: false` (so no 3.15 allowance for the Dropouts); ConvNeXt's LayerNormalization axes are
+  // written as 3.16 does.
+  it.each([
+    ['ConvNeXtTiny-notop_avg_128x160', { keras315: true }],
+    ['MobileNetV3Small-top_default', {}],
+    ['EfficientNetB0-notop_avg_128x160', {}],
+  ] as [string, Allowances][])('%s: equal to Keras’s', (name, allow) => {
+    const config = JSON.parse(readFileSync(`${CONFIGS}/${name}.config.json`, 'utf8')) as unknown;
+    const model = buildKerasModel(config, name).layer;
+    expect(configDifferences(kerasModelConfig(model), config, allow)).toEqual({ differences: [], allowed: 0 });
+    model.dispose();
+  });
+});
+
+describe("a Keras 2 model (tf.keras's layout) loaded and saved as Keras 3", () => {
+  // functional_multi (a shared layer, two inputs, merges) as tf.keras 2.x writes it into a full-model .h5.
+  it('is the archive Keras 3 writes for the same model and reads back to identical outputs', async () => {
+    const keras3 = JSON.parse(text(unzipSync(readFileSync(`${REF}/functional_multi.keras`))['config.json'])) as Parameters<typeof keras2Functional>[0];
+    const file = join(dir, 'functional_multi-keras2.h5');
+    await writeFullModelH5(file, keras2Functional(keras3), await readWeightsFile(`${REF}/functional_multi.h5`), '2.15.0');
+    const model = await loadKerasModel(file);
+    const path = join(dir, 'functional_multi-keras2.keras');
+    await saveKerasModel(model, path);
+    const archive = members(readFileSync(path));
+    expect(archive.map(([member]) => member)).toEqual(MEMBERS);
+    // The config Keras 3 writes for that model, but with tf.keras's listed output kept as Keras 3 keeps it on
+    // loading the .h5 (test/integration/keras-python.test.ts compares with Keras's own save of this file).
+    const listedOutput = { ...keras3, config: { ...keras3.config, output_layers: [keras3.config.output_layers] } };
+    expect(configDifferences(JSON.parse(text(archive[1]![1])), listedOutput)).toEqual({ differences: [], allowed: 0 });
+    expect(readWeights(archive[2]![1]).format).toBe('keras3');
+    const reloaded = await loadKerasModel(path);
+    const inputs = referenceInputs('functional_multi');
+    expect(await outputs(reloaded, inputs)).toEqual(await outputs(model, inputs));
+    tf.dispose(inputs);
+    [model, reloaded].forEach((m) => m.dispose());
+  });
 });
 
 /**

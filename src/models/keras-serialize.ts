@@ -9,9 +9,12 @@ import { HARD_SWISH } from '../layers/hard-swish';
 import { ScalarOperation } from '../layers/scalar-operation';
 import { kerasOrigin } from './keras-origin';
 import { InferenceIdentity } from './keras-layers';
+import { KerasOperation, OPERATION_MODULE } from './keras-operations';
 
 type Json = Record<string, unknown>;
 type Shape = (number | null)[];
+/** One call of a layer (tfjs does not export its Node class). */
+type LayerNode = tfl.layers.Layer['inboundNodes'][number];
 
 /** Keras's global float32 policy, shared by every layer: `id()` of a Python object, any number Keras reads back. */
 const POLICY_ID = 140000000000001;
@@ -78,6 +81,18 @@ function initializer(init: TfjsInitializer | undefined, describe: string): Json 
     });
   }
   throw new UnsupportedModelError(`${describe}: its initializer ${formatValue(className)} has no Keras 3 equivalent saveKerasModel writes.`);
+}
+
+/**
+ * An initializer as the loaded file gives it: Keras 3's form as is; tf.keras's `{class_name, config}` as Keras 3
+ * writes it once it has read it (its module, and the axes options Keras 3 gives the variance-scaling ones).
+ */
+function originInitializer(value: unknown): unknown {
+  const entry = value as { module?: unknown; class_name?: unknown; config?: Json } | null;
+  if (typeof entry?.class_name !== 'string' || entry.module !== undefined) return value;
+  const variance = entry.class_name === 'VarianceScaling' || Object.values(VARIANCE_PRESETS).includes(entry.class_name);
+  const config = { ...entry.config, ...(variance ? { input_axes: null, output_axes: null } : {}) };
+  return { module: 'keras.initializers', class_name: entry.class_name, config, registered_name: null };
 }
 
 function activation(name: unknown, describe: string): string {
@@ -281,7 +296,8 @@ function modelEntry(model: tfl.LayersModel, context: Context): Json {
   }
   const nodes = nodeIndices(model);
   const layers = model.layers.map((layer) => {
-    if (layer instanceof ScalarOperation) return operationEntry(layer, nodes);
+    const operation = kerasOperationOf(layer);
+    if (operation) return operationEntry(layer, operation, nodes);
     return {
       ...(layer.getClassName() === 'InputLayer' ? inputLayerEntry(layer) : layerEntry(layer, context)),
       name: layer.name,
@@ -306,18 +322,43 @@ function modelEntry(model: tfl.LayersModel, context: Context): Json {
 }
 
 /**
- * `x + 3.0`, `x * c` in Keras's source: not a layer but an operation of `keras.src.ops.numpy`, called on the
- * tensor and the constant; it has no dtype policy, no build_config and no weights.
+ * A Keras operation node as Keras wrote it: its `keras.src.ops.*` module and class, and its positional
+ * arguments, null where a tensor goes (in input order). MobileNetV3's `x + 3.0` (a ScalarOperation, built here)
+ * and the nodes loadKerasModel read (KerasOperation) are both; any other layer is not.
  */
-function operationEntry(layer: ScalarOperation, nodes: Map<string, number>): Json {
-  const className = layer.operation === 'add' ? 'Add' : 'Multiply';
-  const inbound = inboundNodes(layer, nodes).map((node) => ({ ...node, args: [...(node.args as unknown[]), layer.value] }));
-  return { module: 'keras.src.ops.numpy', class_name: className, config: { name: layer.name }, registered_name: className, name: layer.name, inbound_nodes: inbound };
+interface OperationNode {
+  module: string;
+  className: string;
+  operands: (number | null)[];
+}
+
+function kerasOperationOf(layer: tfl.layers.Layer): OperationNode | undefined {
+  if (layer instanceof ScalarOperation) {
+    return { module: `${OPERATION_MODULE}numpy`, className: layer.operation === 'add' ? 'Add' : 'Multiply', operands: [null, layer.value] };
+  }
+  if (layer instanceof KerasOperation) {
+    const dot = layer.operation.indexOf('.');
+    return { module: OPERATION_MODULE + layer.operation.slice(0, dot), className: layer.operation.slice(dot + 1), operands: layer.operands };
+  }
+  return undefined;
+}
+
+/**
+ * An operation is not a layer: no dtype policy, no build_config, no weights; its one call's arguments are the
+ * tensors and the constants each in its own place (`[2.0, tensor]` for `2.0 - p`).
+ */
+function operationEntry(layer: tfl.layers.Layer, operation: OperationNode, nodes: Map<string, number>): Json {
+  const { module, className, operands } = operation;
+  const inbound = ownNodes(layer, nodes).map((node) => {
+    const tensors = tensorRecords(node, nodes);
+    return { args: operands.map((operand) => (operand === null ? tensors.shift() : operand)), kwargs: {} };
+  });
+  return { module, class_name: className, config: { name: layer.name }, registered_name: className, name: layer.name, inbound_nodes: inbound };
 }
 
 /** Keras operations are not layers: Keras's model.layers, and so model.weights.h5, leave them out. */
 export function isKerasOperation(layer: tfl.layers.Layer): boolean {
-  return layer instanceof ScalarOperation;
+  return kerasOperationOf(layer) !== undefined;
 }
 
 function inputLayerEntry(layer: tfl.layers.Layer): Json {
@@ -345,7 +386,8 @@ function layerEntry(layer: tfl.layers.Layer, context: Context): Json {
   const origin = kerasOrigin(layer)?.config;
   if (origin) {
     for (const [key, value] of Object.entries(origin)) {
-      if (key.endsWith('_initializer') || (layer instanceof InferenceIdentity && !(key in config))) config[key] = value;
+      if (key.endsWith('_initializer')) config[key] = originInitializer(value);
+      else if (layer instanceof InferenceIdentity && !(key in config)) config[key] = value;
     }
   }
   const entry: Json = { module: spec.module ?? 'keras.layers', class_name: kerasClass, config, registered_name: spec.registeredName ?? null };
@@ -406,19 +448,28 @@ function nodeIndices(model: tfl.LayersModel): Map<string, number> {
   return indices;
 }
 
+/** The layer's calls that belong to the model, in node order. */
+function ownNodes(layer: tfl.layers.Layer, nodes: Map<string, number>): LayerNode[] {
+  return layer.inboundNodes.filter((_, i) => nodes.has(nodeKey(layer, i)));
+}
+
+/** A call's input tensors as Keras's `__keras_tensor__` records. */
+function tensorRecords(node: LayerNode, nodes: Map<string, number>): Json[] {
+  return node.inputTensors.map((tensor, i) => ({
+    class_name: '__keras_tensor__',
+    config: {
+      shape: batchShape(tensor.shape),
+      dtype: 'float32',
+      keras_history: [node.inboundLayers[i]!.name, nodes.get(nodeKey(node.inboundLayers[i]!, node.nodeIndices[i]!))!, node.tensorIndices[i]],
+    },
+  }));
+}
+
 function inboundNodes(layer: tfl.layers.Layer, nodes: Map<string, number>): Json[] {
-  const calls = layer.inboundNodes.filter((_, i) => nodes.has(nodeKey(layer, i)));
   const origin = kerasOrigin(layer);
-  const takesMask = isModel(layer) || (!isKerasOperation(layer) && (specOf(layer).spec.mask ?? false));
-  return calls.map((node, call) => {
-    const tensors = node.inputTensors.map((tensor, i) => ({
-      class_name: '__keras_tensor__',
-      config: {
-        shape: batchShape(tensor.shape),
-        dtype: 'float32',
-        keras_history: [node.inboundLayers[i]!.name, nodes.get(nodeKey(node.inboundLayers[i]!, node.nodeIndices[i]!))!, node.tensorIndices[i]],
-      },
-    }));
+  const takesMask = isModel(layer) || (specOf(layer).spec.mask ?? false);
+  return ownNodes(layer, nodes).map((node, call) => {
+    const tensors = tensorRecords(node, nodes);
     const kwargs: Json = {};
     const training = origin?.callKwargs[call]?.training ?? (node.callArgs as Json | undefined)?.training;
     if (typeof training === 'boolean') kwargs.training = training;

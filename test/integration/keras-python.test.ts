@@ -8,10 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBackend } from '../../src/backend';
-import { efficientNetB0, loadKerasModel, mobilenet, mobilenetV3Small, resnet50, saveKerasModel, withNewHead } from '../../src/index';
+import { efficientNetB0, loadKerasModel, mobilenet, mobilenetV3Small, readWeightsFile, resnet50, saveKerasModel, withNewHead } from '../../src/index';
 import { generatedWeight, uniform } from '../helpers/generator';
+import { writeFullModelH5 } from '../helpers/h5-writer';
+import { configDifferences } from '../helpers/keras-config-diff';
+import { keras2Functional } from '../helpers/keras2-layout';
 import { relativeError } from '../helpers/keras-ref';
 
 const python = process.env.KERAS_PYTHON ?? ['/tmp/kerasref-venv/bin/python'].find((candidate) => existsSync(candidate));
@@ -73,8 +77,19 @@ const imageInput = (size: number) => (): { shape: number[]; data: Float32Array }
   { shape: [2, size, size, 3], data: uniform('input/image', [2, size, size, 3], -1, 1) },
 ];
 
+const OPS_GRAPH = 'test/fixtures/keras-configs/ops_graph';
+
 const CASES: Case[] = [
   ...['functional_multi', 'sequential_aug', 'mobilenetv2_head'].map(referenceCase),
+  {
+    name: 'ops_graph (Keras operations x + y, 2.0 - p, relu …, loaded from Keras’s .keras)',
+    model: () => loadKerasModel(`${OPS_GRAPH}.keras`),
+    inputs: () =>
+      (JSON.parse(readFileSync(`${OPS_GRAPH}.json`, 'utf8')) as { inputs: { shape: number[]; values: number[] }[] }).inputs.map(({ shape, values }) => ({
+        shape,
+        data: Float32Array.from(values),
+      })),
+  },
   {
     name: 'mobilenet α=0.25 128 no top + withNewHead',
     model: async () =>
@@ -137,5 +152,45 @@ describe.skipIf(python === undefined)(`Python's keras.models.load_model opens ou
     });
     tf.dispose([...tensors, ...(Array.isArray(predicted) ? predicted : [predicted])]);
     model.dispose();
+  });
+
+  it('a tf.keras (Keras 2) model from a full-model .h5: our .keras has the config Keras 3 writes for that .h5, and its outputs', async () => {
+    const keras3 = JSON.parse(new TextDecoder().decode(unzipSync(readFileSync(`${REF}/functional_multi.keras`))['config.json'])) as Parameters<typeof keras2Functional>[0];
+    const h5 = join(dir, 'keras2.h5');
+    await writeFullModelH5(h5, keras2Functional(keras3), await readWeightsFile(`${REF}/functional_multi.h5`), '2.15.0');
+    const model = await loadKerasModel(h5);
+    const ours = join(dir, 'keras2-ours.keras');
+    await saveKerasModel(model, ours);
+    model.dispose();
+    // Keras 3 opens the .h5 and saves it itself; it opens ours and predicts.
+    const script = `
+import json, sys, zipfile
+import numpy as np
+import keras
+keras.models.load_model(sys.argv[1]).save(sys.argv[3])
+inputs = [np.asarray(i['data'], dtype='float32').reshape(i['shape']) for i in json.load(open(sys.argv[4]))]
+outputs = keras.models.load_model(sys.argv[2]).predict(inputs, verbose=0)
+print(json.dumps({'config': json.loads(zipfile.ZipFile(sys.argv[3]).read('config.json')), 'outputs': np.asarray(outputs).ravel().tolist()}))
+`;
+    const { inputs } = referenceCase('functional_multi');
+    const inputFile = join(dir, 'keras2-inputs.json');
+    writeFileSync(inputFile, JSON.stringify(inputs().map(({ shape, data }) => ({ shape, data: Array.from(data) }))));
+    const keras = JSON.parse(
+      execFileSync(python!, ['-c', script, h5, ours, join(dir, 'keras2-keras.keras'), inputFile], {
+        encoding: 'utf8',
+        env: { ...process.env, KERAS_BACKEND: process.env.KERAS_BACKEND ?? 'jax' },
+      }),
+    ) as { config: unknown; outputs: number[] };
+    const ourConfig = JSON.parse(new TextDecoder().decode(unzipSync(readFileSync(ours))['config.json'])) as unknown;
+    // Keras gives each layer read from a legacy .h5 its own float32 policy object; we write the one shared policy
+    // that a model built in Keras 3 has (the same policy either way).
+    const { differences } = configDifferences(ourConfig, keras.config, { keras315: true }, Infinity);
+    const ownPolicies = differences.filter((difference) => /\.config\.dtype\.shared_object_id: \d+, Keras has none$/.test(difference));
+    console.log(`functional_multi in tf.keras's layout: config.json equals Keras's save of the .h5 but for ${ownPolicies.length} policies Keras does not share`);
+    expect(differences.filter((difference) => !ownPolicies.includes(difference))).toEqual([]);
+    const reference = JSON.parse(readFileSync(`${REF}/functional_multi.json`, 'utf8')) as { outputs: { values: number[] }[] };
+    const error = relativeError(keras.outputs, reference.outputs[0]!.values);
+    console.log(`functional_multi in tf.keras's layout: Keras's outputs from our .keras, max relative error ${error.toExponential(2)} against the reference`);
+    expect(error).toBeLessThan(1e-4);
   });
 });
